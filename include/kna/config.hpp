@@ -1,0 +1,116 @@
+#pragma once
+// The one validated configuration of a node. Built by src/config from defaults < JSON file <
+// environment < flags; everything after that reads it and never the environment directly.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kna/time.hpp"
+
+namespace kna {
+
+enum class Role { master, worker };
+enum class RuntimeKind { container, process };
+enum class LogFormat { text, json };
+enum class EtcdApi { v2, v3 };
+
+// Stage names, in start order. Also the keys of Config::stages.
+inline constexpr const char* kStageBootstrapDocker = "bootstrap-docker";
+inline constexpr const char* kStageEtcd = "etcd";
+inline constexpr const char* kStageFlannel = "flannel";
+inline constexpr const char* kStageMainDocker = "main-docker";
+inline constexpr const char* kStageCriDockerd = "cri-dockerd";
+inline constexpr const char* kStageKubelet = "kubelet";
+inline constexpr const char* kStageKubeProxy = "kube-proxy";
+
+// Restart delays: initial, then multiplied after each failure up to cap, each delay randomised by
+// ±jitter; back to initial once the stage has stayed ready for reset_after.
+struct BackoffPolicy {
+  Millis initial{100};
+  double multiplier{2.0};
+  Millis cap{30'000};
+  double jitter{0.10};
+  Millis reset_after{60'000};
+};
+
+// Readiness probing: one attempt every `interval`, each bounded by `timeout`; a stage that is not
+// ready within `deadline` of starting (default TIMEOUT_FOR_SERVICES) is restarted. Once ready it is
+// re-probed every `period`; `failure_threshold` failures in a row make it unready.
+struct ProbePolicy {
+  Millis interval{100};
+  Millis timeout{2'000};
+  Millis deadline{20'000};
+  Millis period{5'000};
+  int failure_threshold{3};
+};
+
+struct StageConfig {
+  bool enabled{true};
+  RuntimeKind runtime{RuntimeKind::process};
+  std::string image;   // container runtime; empty = chosen from ARCH and version
+  std::string binary;  // process runtime; an absolute path, or a bare name searched in PATH
+  std::vector<std::string> extra_args;       // appended to the built-in arguments
+  std::map<std::string, std::string> env;    // added to the child's environment
+  BackoffPolicy backoff;
+  ProbePolicy probe;
+  Millis stop_timeout{10'000};  // SIGTERM (or docker stop) → this long → SIGKILL
+};
+
+// Every host path the agent touches. All absolute; all overridable so that several nodes can run
+// on one machine.
+struct Paths {
+  std::string bootstrap_docker_socket{"/var/run/docker-bootstrap.sock"};
+  std::string bootstrap_docker_data_root{"/var/lib/docker-bootstrap"};
+  std::string bootstrap_docker_exec_root{"/var/run/docker-bootstrap"};
+  std::string bootstrap_docker_pidfile{"/var/run/docker-bootstrap.pid"};
+  std::string main_docker_socket{"/var/run/docker.sock"};
+  std::string main_docker_data_root{"/var/lib/docker"};
+  std::string main_docker_exec_root{"/var/run/docker"};
+  std::string main_docker_pidfile{"/var/run/docker.pid"};
+  std::string cri_dockerd_socket{"/run/cri-dockerd.sock"};
+  std::string flannel_run_dir{"/run/flannel"};  // holds subnet.env
+  std::string etcd_data_dir{"/var/lib/kubelet/etcd"};
+  std::string kubelet_dir{"/var/lib/kubelet"};
+  std::string kubelet_manifests_dir{"/etc/kubernetes/manifests-multi"};
+  std::string container_logs_dir{"/var/log/containers"};
+  std::string state_dir{"/var/lib/kube-node-agent"};
+  std::string run_dir{"/run/kube-node-agent"};
+  std::string status_socket{"/run/kube-node-agent/agent.sock"};
+  std::string image_dir{"/var/lib/kube-node-agent/images"};  // *.tar loaded at start (airgap)
+};
+
+struct Config {
+  Role role{Role::worker};
+  std::string node_name;  // resolved: configured, else RESIN/BALENA_DEVICE_UUID, else host name
+
+  // docker-multinode's options (REFERENCE.md §2), same defaults.
+  std::string k8s_version{"v1.3.6"};
+  std::string etcd_version{"2.2.5"};
+  std::string flannel_version{"0.5.5"};
+  bool flannel_ipmasq{true};
+  std::string flannel_network{"10.1.0.0/16"};
+  std::string flannel_backend{"udp"};
+  EtcdApi flannel_etcd_api{EtcdApi::v2};
+  std::string flannel_etcd_prefix{"/coreos.com/network"};
+  std::string dns_domain{"cluster.local"};
+  std::string dns_server_ip{"10.0.0.10"};
+  std::string restart_policy{"unless-stopped"};
+  std::string master_ip;     // required for workers; a master defaults to NET_INTERFACE's address
+  std::string arch;          // amd64, arm, arm64, ppc64le; default from uname -m
+  std::string net_interface; // default: the interface of the default route
+  int timeout_for_services{20};  // seconds; the default readiness deadline of every stage
+
+  std::string api_token;  // optional bearer token for the API server; a secret, always redacted
+
+  Paths paths;
+  std::map<std::string, StageConfig> stages;  // one entry per stage name above
+
+  std::string log_level{"info"};  // trace, debug, info, warn, error, critical, off
+  LogFormat log_format{LogFormat::text};
+
+  const StageConfig& stage(const std::string& name) const { return stages.at(name); }
+};
+
+}  // namespace kna

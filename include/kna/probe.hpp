@@ -1,0 +1,25 @@
+#pragma once
+// One readiness check of a stage (HTTP over TCP or a unix socket, a file, a command). The
+// supervisor decides when to probe and what a result means.
+
+#include <functional>
+#include <string>
+
+#include "kna/spec.hpp"
+
+namespace kna {
+
+struct ProbeResult {
+  bool ok{false};
+  std::string detail;  // why not, e.g. "GET http://127.0.0.1:2379/health: connection refused"
+};
+
+class Prober {
+ public:
+  virtual ~Prober() = default;
+  // Runs one attempt bounded by spec.policy.timeout. `done` runs on the loop exactly once, never
+  // synchronously inside check(). Blocking work happens off the loop.
+  virtual void check(const ProbeSpec& spec, std::function<void(ProbeResult)> done) = 0;
+};
+
+}  // namespace kna

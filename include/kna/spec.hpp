@@ -1,0 +1,86 @@
+#pragma once
+// What a stage is: how to launch it, what it waits for, how to tell it is ready. Produced by the
+// catalogue (src/stages) as pure data; consumed by the supervisor and the runtimes.
+
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "kna/config.hpp"
+
+namespace kna {
+
+// A host process, exec'd directly from argv (never through a shell). argv[0] is an absolute path.
+struct ProcessSpec {
+  std::vector<std::string> argv;
+  std::map<std::string, std::string> env;  // added to the agent's environment
+  std::string pidfile;  // if the program writes one: a stale one is checked before start
+  bool operator==(const ProcessSpec&) const = default;
+};
+
+struct Mount {
+  std::string source;       // host path
+  std::string target;       // path in the container
+  bool read_only{false};
+  std::string propagation;  // "", "shared", "rshared", "slave", "rslave", "private", "rprivate"
+  bool operator==(const Mount&) const = default;
+};
+
+// A container in one of the node's dockerds.
+struct ContainerSpec {
+  std::string docker_socket;  // which daemon runs it
+  std::string name;           // container name, e.g. kube_etcd_3f2a1
+  std::string image;
+  std::vector<std::string> entrypoint;  // empty: the image's
+  std::vector<std::string> cmd;
+  std::string network_mode;  // "host", or "" for the daemon's default
+  std::string pid_mode;      // "host" or ""
+  bool privileged{false};
+  std::vector<Mount> mounts;
+  std::vector<std::string> devices;  // host device paths, e.g. /dev/net/tun
+  std::string restart_policy;        // docker's: "no", "always", "unless-stopped", "on-failure"
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> env;
+  bool operator==(const ContainerSpec&) const = default;
+};
+
+using LaunchSpec = std::variant<ProcessSpec, ContainerSpec>;
+
+enum class ProbeKind {
+  none,     // ready as soon as launched
+  http,     // GET url answers 2xx (and the body contains `body_contains`, if set)
+  file,     // `path` exists
+  command,  // argv exits 0
+};
+
+struct ProbeSpec {
+  ProbeKind kind{ProbeKind::none};
+  std::string url;            // http: e.g. http://127.0.0.1:2379/health or http://localhost/_ping
+  std::string unix_socket;    // http: connect to this unix socket instead of the url's host:port
+  std::string body_contains;  // http: optional
+  std::string path;           // file
+  bool parse_subnet_env{false};  // file: must also parse as flannel's subnet.env
+  std::vector<std::string> argv;  // command
+  ProbePolicy policy;
+  bool operator==(const ProbeSpec&) const = default;
+};
+
+struct Dependency {
+  std::string stage;
+  // true: when `stage` restarts, this stage restarts too. false: only wait for it before the
+  // first start (e.g. main-docker needs flannel's subnet, not flanneld itself).
+  bool restart_with{true};
+  bool operator==(const Dependency&) const = default;
+};
+
+struct StageSpec {
+  std::string name;
+  std::vector<Dependency> deps;
+  LaunchSpec launch;
+  ProbeSpec ready;
+  BackoffPolicy backoff;
+  Millis stop_timeout{10'000};
+};
+
+}  // namespace kna
