@@ -113,4 +113,34 @@ struct Config {
   const StageConfig& stage(const std::string& name) const { return stages.at(name); }
 };
 
+// Built-in defaults of one stage (runtime, binary); the rest are StageConfig's member defaults.
+inline StageConfig default_stage_config(const std::string& stage) {
+  StageConfig s;
+  const bool in_container = stage == kStageEtcd || stage == kStageFlannel ||
+                            stage == kStageKubelet || stage == kStageKubeProxy;
+  s.runtime = in_container ? RuntimeKind::container : RuntimeKind::process;
+  if (stage == kStageBootstrapDocker || stage == kStageMainDocker) s.binary = "dockerd";
+  if (stage == kStageFlannel) s.binary = "flanneld";
+  if (stage == kStageEtcd || stage == kStageCriDockerd || stage == kStageKubelet ||
+      stage == kStageKubeProxy)
+    s.binary = stage;
+  return s;
+}
+
+inline const std::vector<std::string>& all_stage_names() {
+  static const std::vector<std::string> names{kStageBootstrapDocker, kStageEtcd,    kStageFlannel,
+                                              kStageMainDocker,      kStageCriDockerd,
+                                              kStageKubelet,         kStageKubeProxy};
+  return names;
+}
+
+// A configuration with every built-in default, including one StageConfig per stage (the loader
+// starts from this; tests build on it). Machine-derived values (arch, net_interface, master_ip,
+// node_name) are left empty.
+inline Config default_config() {
+  Config c;
+  for (const auto& name : all_stage_names()) c.stages.emplace(name, default_stage_config(name));
+  return c;
+}
+
 }  // namespace kna
