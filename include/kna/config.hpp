@@ -33,6 +33,7 @@ struct BackoffPolicy {
   Millis cap{30'000};
   double jitter{0.10};
   Millis reset_after{60'000};
+  bool operator==(const BackoffPolicy&) const = default;
 };
 
 // Readiness probing: one attempt every `interval`, each bounded by `timeout`; a stage that is not
@@ -44,6 +45,7 @@ struct ProbePolicy {
   Millis deadline{20'000};
   Millis period{5'000};
   int failure_threshold{3};
+  bool operator==(const ProbePolicy&) const = default;
 };
 
 struct StageConfig {

@@ -1,0 +1,104 @@
+// The kubelet: registers the node with the API server and runs its pods in the main dockerd; on
+// the master it also runs the control plane as static pods from the manifest folder. Its flags
+// follow the Kubernetes version (stages/version.hpp).
+
+#include <algorithm>
+
+#include "stages/stage_builders.hpp"
+#include "stages/version.hpp"
+
+namespace kna::stages {
+
+namespace {
+
+constexpr const char* kManifestsInContainer = "/etc/kubernetes/manifests-multi";
+constexpr const char* kContainerLogs = "/var/log/containers";  // fixed in the kubelet
+
+// The kubelet hands host paths under its root dir (pod volumes) and docker's data root to dockerd,
+// so in a container both are mounted at their host paths, and a non-default root dir is passed on.
+std::vector<std::string> kubelet_flags(const StageContext& ctx, const KubeletProfile& profile,
+                                       bool in_container) {
+  const Config& cfg = ctx.cfg;
+  const Paths defaults;
+  std::vector<std::string> flags{"--allow-privileged",
+                                 "--api-servers=http://" + cfg.master_ip + ":8080"};
+  if (cfg.role == Role::master)
+    flags.push_back("--config=" + (in_container ? std::string(kManifestsInContainer)
+                                                : cfg.paths.kubelet_manifests_dir));
+  flags.push_back("--cluster-dns=" + cfg.dns_server_ip);
+  flags.push_back("--cluster-domain=" + cfg.dns_domain);
+  flags.push_back("--hostname-override=" + cfg.node_name);
+  flags.push_back("--v=2");
+  if (cfg.paths.kubelet_dir != defaults.kubelet_dir)
+    flags.push_back("--root-dir=" + cfg.paths.kubelet_dir);
+  switch (profile.runtime) {
+    case KubeletProfile::Runtime::dockershim:
+      // In a container the kubelet finds the default socket through the /var/run mount.
+      if (!in_container || cfg.paths.main_docker_socket != defaults.main_docker_socket)
+        flags.push_back("--docker-endpoint=" + unix_url(cfg.paths.main_docker_socket));
+      break;
+    case KubeletProfile::Runtime::cri_dockerd:
+      flags.push_back("--container-runtime-endpoint=" + unix_url(cfg.paths.cri_dockerd_socket));
+      break;
+  }
+  return flags;
+}
+
+// Makes a socket outside /var/run reachable from the kubelet container at its host path.
+void mount_socket_dir(std::vector<Mount>& mounts, const std::string& socket_path) {
+  const std::string dir = parent_dir(socket_path);
+  const bool mounted =
+      std::any_of(mounts.begin(), mounts.end(), [&](const Mount& m) { return m.target == dir; });
+  if (!mounted) mounts.push_back(Mount{dir, dir, false, ""});
+}
+
+ContainerSpec kubelet_container(const StageContext& ctx, const KubeletProfile& profile) {
+  const Config& cfg = ctx.cfg;
+  ContainerSpec c;
+  c.cmd = {"/hyperkube", "kubelet"};
+  for (auto& flag : kubelet_flags(ctx, profile, true)) c.cmd.push_back(std::move(flag));
+  c.network_mode = "host";
+  c.pid_mode = "host";
+  c.privileged = true;
+  c.mounts = {
+      Mount{"/sys", "/sys", true, ""},
+      Mount{"/var/run", "/var/run", false, ""},
+      Mount{cfg.paths.main_docker_data_root, cfg.paths.main_docker_data_root, false, ""},
+      // shared: volumes the kubelet mounts for pods must show up on the host, for dockerd.
+      Mount{cfg.paths.kubelet_dir, cfg.paths.kubelet_dir, false, "shared"},
+      Mount{cfg.paths.container_logs_dir, kContainerLogs, false, ""},
+  };
+  if (cfg.role == Role::master)
+    c.mounts.push_back(Mount{cfg.paths.kubelet_manifests_dir, kManifestsInContainer, true, ""});
+  switch (profile.runtime) {
+    case KubeletProfile::Runtime::dockershim:
+      mount_socket_dir(c.mounts, cfg.paths.main_docker_socket);
+      break;
+    case KubeletProfile::Runtime::cri_dockerd:
+      mount_socket_dir(c.mounts, cfg.paths.cri_dockerd_socket);
+      break;
+  }
+  return c;
+}
+
+}  // namespace
+
+Result<StageSpec> build_kubelet(const StageContext& ctx) {
+  const KubeletProfile profile = kubelet_profile(parse_version(ctx.cfg.k8s_version));
+  StageSpec spec;
+  spec.name = kStageKubelet;
+  // Even as a host process the kubelet drives the main dockerd; it restarts with it.
+  spec.deps.push_back(Dependency{kStageMainDocker, true});
+  if (profile.runtime == KubeletProfile::Runtime::cri_dockerd)
+    spec.deps.push_back(Dependency{kStageCriDockerd, true});
+  if (ctx.in_container(kStageKubelet)) {
+    spec.launch = finish_container(ctx, kStageKubelet, "kubelet", ctx.cfg.paths.main_docker_socket,
+                                   kubelet_container(ctx, profile));
+  } else {
+    spec.launch = make_process(ctx.stage(kStageKubelet), kubelet_flags(ctx, profile, false));
+  }
+  spec.ready = http_probe("http://127.0.0.1:10248/healthz");
+  return spec;
+}
+
+}  // namespace kna::stages

@@ -1,0 +1,36 @@
+// The main dockerd: runs the kubelet, kube-proxy and the pods, on a bridge inside flannel's
+// subnet. It needs flannel's subnet.env, not flanneld itself: a changed subnet restarts it
+// explicitly, a restart of flanneld alone does not.
+
+#include "stages/stage_builders.hpp"
+
+namespace kna::stages {
+
+Result<StageSpec> build_main_docker(const StageContext& ctx) {
+  const Paths& paths = ctx.cfg.paths;
+  std::string bip = "${FLANNEL_SUBNET}";
+  std::string mtu = "${FLANNEL_MTU}";
+  if (ctx.facts.subnet) {
+    bip = ctx.facts.subnet->subnet;
+    mtu = std::to_string(ctx.facts.subnet->mtu);
+  } else if (!ctx.placeholders) {
+    return Error{"main-docker needs flannel's subnet: " + subnet_env_path(ctx.cfg) +
+                 " is not there yet"};
+  }
+
+  StageSpec spec;
+  spec.name = kStageMainDocker;
+  spec.deps.push_back(Dependency{kStageFlannel, false});
+  // A docker daemon is always a host process: StageConfig::runtime has no effect here.
+  ProcessSpec p =
+      make_process(ctx.stage(kStageMainDocker),
+                   {"-H", unix_url(paths.main_docker_socket), "-p", paths.main_docker_pidfile,
+                    "--data-root=" + paths.main_docker_data_root,
+                    "--exec-root=" + paths.main_docker_exec_root, "--bip=" + bip, "--mtu=" + mtu});
+  p.pidfile = paths.main_docker_pidfile;
+  spec.launch = std::move(p);
+  spec.ready = docker_ping_probe(paths.main_docker_socket);
+  return spec;
+}
+
+}  // namespace kna::stages

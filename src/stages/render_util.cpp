@@ -1,0 +1,110 @@
+#include "stages/render_util.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <locale>
+#include <sstream>
+
+namespace kna::stages {
+
+namespace {
+
+bool is_shell_safe(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+         std::string_view("@%+=:,./-_").find(c) != std::string_view::npos;
+}
+
+bool looks_secret(std::string key) {
+  std::transform(key.begin(), key.end(), key.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  for (const char* word : {"TOKEN", "PASSWORD", "SECRET", "KEY"})
+    if (key.find(word) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+std::string shell_quote(std::string_view arg) {
+  if (!arg.empty() && std::all_of(arg.begin(), arg.end(), is_shell_safe)) return std::string(arg);
+  std::string out = "'";
+  for (const char c : arg) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  out += '\'';
+  return out;
+}
+
+std::string shell_join(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& arg : argv) {
+    if (!out.empty()) out += ' ';
+    out += shell_quote(arg);
+  }
+  return out;
+}
+
+std::map<std::string, std::string> redact_env(const std::map<std::string, std::string>& env) {
+  auto out = env;
+  for (auto& [key, value] : out)
+    if (looks_secret(key)) value = "<redacted>";
+  return out;
+}
+
+std::string format_millis(Millis ms) {
+  const auto count = ms.count();
+  if (count < 1000 && count > -1000) return std::to_string(count) + "ms";
+  return format_number(static_cast<double>(count) / 1000.0) + "s";
+}
+
+std::string format_number(double value) {
+  std::ostringstream out;
+  out.imbue(std::locale::classic());
+  out << value;
+  return out.str();
+}
+
+const char* to_string(ProbeKind kind) {
+  switch (kind) {
+    case ProbeKind::none:
+      return "none";
+    case ProbeKind::http:
+      return "http";
+    case ProbeKind::file:
+      return "file";
+    case ProbeKind::command:
+      return "command";
+  }
+  return "unknown";
+}
+
+std::string describe_probe(const ProbeSpec& probe) {
+  switch (probe.kind) {
+    case ProbeKind::none:
+      return "as soon as launched";
+    case ProbeKind::http: {
+      std::string out = "GET " + probe.url;
+      if (!probe.unix_socket.empty()) out += " over unix socket " + probe.unix_socket;
+      out += " answers 2xx";
+      if (!probe.body_contains.empty()) out += " with \"" + probe.body_contains + "\" in the body";
+      return out;
+    }
+    case ProbeKind::file:
+      return probe.path +
+             (probe.parse_subnet_env ? " exists and parses as flannel's subnet.env" : " exists");
+    case ProbeKind::command:
+      return shell_join(probe.argv) + " exits 0";
+  }
+  return "unknown probe";
+}
+
+std::string describe_mount(const Mount& mount) {
+  std::string options;
+  if (mount.read_only) options = "ro";
+  if (!mount.propagation.empty()) options += (options.empty() ? "" : ",") + mount.propagation;
+  return mount.source + ":" + mount.target + (options.empty() ? "" : ":" + options);
+}
+
+}  // namespace kna::stages

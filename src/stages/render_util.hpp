@@ -1,0 +1,35 @@
+#pragma once
+// Pieces shared by the text and JSON plan renderings: display-only shell quoting, secret
+// redaction, durations and one-line probe descriptions.
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kna/spec.hpp"
+
+namespace kna::stages {
+
+// The argument as a POSIX shell would need it written; for display only, never executed.
+std::string shell_quote(std::string_view arg);
+std::string shell_join(const std::vector<std::string>& argv);
+
+// Values of keys that look secret (TOKEN, PASSWORD, SECRET, KEY) become "<redacted>", as in the
+// configuration report.
+std::map<std::string, std::string> redact_env(const std::map<std::string, std::string>& env);
+
+// 100ms, 2s, 1.5s
+std::string format_millis(Millis ms);
+// 2, 0.1
+std::string format_number(double value);
+
+// "GET http://localhost/_ping over unix socket /var/run/docker.sock answers 2xx with "OK" in the
+// body"
+std::string describe_probe(const ProbeSpec& probe);
+// "/sys:/sys:ro", "/var/lib/kubelet:/var/lib/kubelet:shared", as docker run -v writes them.
+std::string describe_mount(const Mount& mount);
+
+const char* to_string(ProbeKind kind);
+
+}  // namespace kna::stages

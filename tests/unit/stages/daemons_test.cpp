@@ -1,0 +1,139 @@
+// bootstrap-docker, main-docker and cri-dockerd: the host processes.
+
+#include <gtest/gtest.h>
+
+#include "stage_test_util.hpp"
+
+namespace kna {
+namespace {
+
+using test::master_config;
+using test::process_of;
+using test::stage_of;
+using test::worker_config;
+using Argv = std::vector<std::string>;
+
+TEST(BootstrapDocker, RunsAPrivateDaemonWithoutBridgeOrNat) {
+  for (const auto& cfg : {master_config(), worker_config("arm")}) {
+    const auto spec = stage_of(cfg, kStageBootstrapDocker);
+    const auto p = process_of(spec);
+    EXPECT_EQ(p.argv,
+              (Argv{"dockerd", "-H", "unix:///var/run/docker-bootstrap.sock", "-p",
+                    "/var/run/docker-bootstrap.pid", "--data-root=/var/lib/docker-bootstrap",
+                    "--exec-root=/var/run/docker-bootstrap", "--iptables=false", "--ip-masq=false",
+                    "--bridge=none"}));
+    EXPECT_EQ(p.pidfile, "/var/run/docker-bootstrap.pid");
+    EXPECT_TRUE(p.env.empty());
+    EXPECT_EQ(p.env.count(kEnvStageMarker), 0u) << "the process runtime adds the marker";
+  }
+}
+
+TEST(BootstrapDocker, IsReadyWhenPingAnswersOkOnItsSocket) {
+  const auto ready = stage_of(master_config(), kStageBootstrapDocker).ready;
+  EXPECT_EQ(ready.kind, ProbeKind::http);
+  EXPECT_EQ(ready.url, "http://localhost/_ping");
+  EXPECT_EQ(ready.unix_socket, "/var/run/docker-bootstrap.sock");
+  EXPECT_EQ(ready.body_contains, "OK");
+}
+
+TEST(BootstrapDocker, UsesConfiguredPathsAndBinary) {
+  auto cfg = worker_config();
+  cfg.paths.bootstrap_docker_socket = "/tmp/n2/bootstrap.sock";
+  cfg.paths.bootstrap_docker_pidfile = "/tmp/n2/bootstrap.pid";
+  cfg.paths.bootstrap_docker_data_root = "/tmp/n2/lib";
+  cfg.paths.bootstrap_docker_exec_root = "/tmp/n2/exec";
+  cfg.stages[kStageBootstrapDocker].binary = "/usr/bin/dockerd";
+  const auto spec = stage_of(cfg, kStageBootstrapDocker);
+  EXPECT_EQ(process_of(spec).argv,
+            (Argv{"/usr/bin/dockerd", "-H", "unix:///tmp/n2/bootstrap.sock", "-p",
+                  "/tmp/n2/bootstrap.pid", "--data-root=/tmp/n2/lib", "--exec-root=/tmp/n2/exec",
+                  "--iptables=false", "--ip-masq=false", "--bridge=none"}));
+  EXPECT_EQ(process_of(spec).pidfile, "/tmp/n2/bootstrap.pid");
+  EXPECT_EQ(spec.ready.unix_socket, "/tmp/n2/bootstrap.sock");
+}
+
+TEST(BootstrapDocker, AppendsExtraArgsAndAddsEnv) {
+  auto cfg = worker_config();
+  cfg.stages[kStageBootstrapDocker].extra_args = {"--debug", "--storage-driver=overlay2"};
+  cfg.stages[kStageBootstrapDocker].env = {{"DOCKER_RAMDISK", "true"}};
+  const auto p = process_of(stage_of(cfg, kStageBootstrapDocker));
+  ASSERT_EQ(p.argv.size(), 12u);
+  EXPECT_EQ(p.argv[9], "--bridge=none");
+  EXPECT_EQ(p.argv[10], "--debug");
+  EXPECT_EQ(p.argv[11], "--storage-driver=overlay2");
+  EXPECT_EQ(p.env, (std::map<std::string, std::string>{{"DOCKER_RAMDISK", "true"}}));
+}
+
+TEST(MainDocker, UsesFlannelsSubnetAndMtu) {
+  const auto spec = stage_of(worker_config(), kStageMainDocker);
+  const auto p = process_of(spec);
+  EXPECT_EQ(p.argv, (Argv{"dockerd", "-H", "unix:///var/run/docker.sock", "-p",
+                          "/var/run/docker.pid", "--data-root=/var/lib/docker",
+                          "--exec-root=/var/run/docker", "--bip=10.1.33.1/24", "--mtu=1472"}));
+  EXPECT_EQ(p.pidfile, "/var/run/docker.pid");
+  EXPECT_EQ(spec.deps, (std::vector<Dependency>{{"flannel", false}}));
+}
+
+TEST(MainDocker, FollowsADifferentLease) {
+  const PlanFacts facts{FlannelSubnet{"10.244.0.0/16", "10.244.7.1/24", 8951, false}};
+  const auto p = process_of(stage_of(master_config(), kStageMainDocker, facts));
+  ASSERT_EQ(p.argv.size(), 9u);
+  EXPECT_EQ(p.argv[7], "--bip=10.244.7.1/24");
+  EXPECT_EQ(p.argv[8], "--mtu=8951");
+}
+
+TEST(MainDocker, PlanShowsPlaceholdersUntilTheSubnetIsKnown) {
+  const auto plan = build_plan(worker_config(), PlanFacts{});
+  ASSERT_EQ(plan[2].name, kStageMainDocker);
+  const auto p = process_of(plan[2]);
+  EXPECT_EQ(p.argv,
+            (Argv{"dockerd", "-H", "unix:///var/run/docker.sock", "-p", "/var/run/docker.pid",
+                  "--data-root=/var/lib/docker", "--exec-root=/var/run/docker",
+                  "--bip=${FLANNEL_SUBNET}", "--mtu=${FLANNEL_MTU}"}));
+}
+
+TEST(MainDocker, IsReadyWhenPingAnswersOkOnItsSocket) {
+  auto cfg = worker_config();
+  cfg.paths.main_docker_socket = "/tmp/n2/docker.sock";
+  const auto spec = stage_of(cfg, kStageMainDocker);
+  EXPECT_EQ(spec.ready.kind, ProbeKind::http);
+  EXPECT_EQ(spec.ready.url, "http://localhost/_ping");
+  EXPECT_EQ(spec.ready.unix_socket, "/tmp/n2/docker.sock");
+  EXPECT_EQ(spec.ready.body_contains, "OK");
+  EXPECT_EQ(process_of(spec).argv[2], "unix:///tmp/n2/docker.sock");
+}
+
+TEST(MainDocker, StaysAHostProcessWhateverTheRuntimeSetting) {
+  auto cfg = worker_config();
+  cfg.stages[kStageMainDocker].runtime = RuntimeKind::container;
+  EXPECT_TRUE(std::holds_alternative<ProcessSpec>(stage_of(cfg, kStageMainDocker).launch));
+}
+
+TEST(CriDockerd, ServesTheCriSocketForTheMainDaemon) {
+  auto cfg = worker_config();
+  cfg.k8s_version = "v1.24.3";
+  const auto spec = stage_of(cfg, kStageCriDockerd);
+  EXPECT_EQ(process_of(spec).argv,
+            (Argv{"cri-dockerd", "--container-runtime-endpoint=unix:///run/cri-dockerd.sock",
+                  "--docker-endpoint=unix:///var/run/docker.sock"}));
+  EXPECT_EQ(process_of(spec).pidfile, "");
+  EXPECT_EQ(spec.ready.kind, ProbeKind::file);
+  EXPECT_EQ(spec.ready.path, "/run/cri-dockerd.sock");
+  EXPECT_FALSE(spec.ready.parse_subnet_env);
+}
+
+TEST(CriDockerd, UsesConfiguredSocketsAndExtraArgs) {
+  auto cfg = worker_config();
+  cfg.k8s_version = "v1.28.0";
+  cfg.paths.cri_dockerd_socket = "/tmp/n2/cri.sock";
+  cfg.paths.main_docker_socket = "/tmp/n2/docker.sock";
+  cfg.stages[kStageCriDockerd].extra_args = {"--log-level=debug"};
+  const auto spec = stage_of(cfg, kStageCriDockerd);
+  EXPECT_EQ(process_of(spec).argv,
+            (Argv{"cri-dockerd", "--container-runtime-endpoint=unix:///tmp/n2/cri.sock",
+                  "--docker-endpoint=unix:///tmp/n2/docker.sock", "--log-level=debug"}));
+  EXPECT_EQ(spec.ready.path, "/tmp/n2/cri.sock");
+}
+
+}  // namespace
+}  // namespace kna
