@@ -1,0 +1,64 @@
+#include "config/options.hpp"
+
+#include <fmt/format.h>
+
+namespace kna::config {
+
+const std::vector<OptionName>& option_names() {
+  static const std::vector<OptionName> names{
+      {"role", "KNA_ROLE", "--role", "node role: master or worker"},
+      {"node_name", "KNA_NODE_NAME", "--node-name",
+       "Kubernetes node name (default: RESIN_DEVICE_UUID, BALENA_DEVICE_UUID, host name)"},
+      {"master_ip", "MASTER_IP", "--master-ip", "address of the API server and etcd"},
+      {"k8s_version", "K8S_VERSION", "--k8s-version", "Kubernetes version, e.g. v1.3.6"},
+      {"etcd_version", "ETCD_VERSION", "--etcd-version", "etcd image version, e.g. 2.2.5"},
+      {"flannel_version", "FLANNEL_VERSION", "--flannel-version",
+       "flannel image version, e.g. 0.5.5"},
+      {"flannel_ipmasq", "FLANNEL_IPMASQ", "--flannel-ipmasq", "flanneld --ip-masq (true/false)"},
+      {"flannel_network", "FLANNEL_NETWORK", "--flannel-network",
+       "overlay network written into etcd, e.g. 10.1.0.0/16"},
+      {"flannel_backend", "FLANNEL_BACKEND", "--flannel-backend",
+       "flannel backend: udp, vxlan, host-gw, aws-vpc, gce, alloc"},
+      {"flannel_etcd_api", "KNA_FLANNEL_ETCD_API", "--flannel-etcd-api",
+       "etcd API flannel reads its network config from: v2 or v3"},
+      {"dns_domain", "DNS_DOMAIN", "--dns-domain", "kubelet --cluster-domain"},
+      {"dns_server_ip", "DNS_SERVER_IP", "--dns-server-ip", "kubelet --cluster-dns"},
+      {"restart_policy", "RESTART_POLICY", "--restart-policy",
+       "docker restart policy: no, always, unless-stopped, on-failure"},
+      {"arch", "ARCH", "--arch", "amd64, arm, arm64 or ppc64le (default from uname -m)"},
+      {"net_interface", "NET_INTERFACE", "--net-interface",
+       "interface flannel uses (default: the default route's)"},
+      {"timeout_for_services", "TIMEOUT_FOR_SERVICES", "--timeout-for-services",
+       "seconds each readiness wait lasts"},
+      {"api_token", "KNA_API_TOKEN", "", "bearer token for the API server"},
+      {"paths.status_socket", "KNA_STATUS_SOCKET", "--status-socket",
+       "unix socket of the status API"},
+      {"paths.state_dir", "", "--state-dir", "directory for the agent's checkpoints"},
+      {"paths.run_dir", "", "--run-dir", "directory for the agent's runtime files"},
+      {"log.level", "KNA_LOG_LEVEL", "--log-level",
+       "trace, debug, info, warn, error, critical or off"},
+      {"log.format", "KNA_LOG_FORMAT", "--log-format", "text or json"},
+  };
+  return names;
+}
+
+const OptionName* find_option_name(std::string_view key) {
+  for (const auto& n : option_names())
+    if (n.key == key) return &n;
+  return nullptr;
+}
+
+std::string how_to_set(std::string_view key) {
+  const OptionName* n = find_option_name(key);
+  std::vector<std::string> ways;
+  if (n != nullptr && !n->env.empty()) ways.emplace_back(n->env);
+  if (n != nullptr && !n->flag.empty())
+    ways.emplace_back(n->flag);
+  else
+    ways.push_back(fmt::format("--set {}=...", key));
+  ways.push_back(fmt::format("{} in the config file", key));
+  if (ways.size() == 2) return fmt::format("set {} or {}", ways[0], ways[1]);
+  return fmt::format("set {}, {} or {}", ways[0], ways[1], ways[2]);
+}
+
+}  // namespace kna::config
