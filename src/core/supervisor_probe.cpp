@@ -1,0 +1,135 @@
+// Readiness: probing after launch until ready or the deadline, re-probing once ready, and the
+// unready deadline. At most one probe per stage is in flight.
+
+#include <utility>
+
+#include "core/format.hpp"
+#include "core/supervisor_impl.hpp"
+
+namespace kna {
+
+namespace {
+
+bool is_probing(StageState s) {
+  return s == StageState::running || s == StageState::ready || s == StageState::unready;
+}
+
+}  // namespace
+
+void Supervisor::Impl::enter_running(std::size_t i) {
+  auto& s = stages_[i];
+  if (s.current.ready.kind == ProbeKind::none) {
+    transition(i, StageEvent::probe_ok, "it has no readiness probe");
+    enter_ready(i);
+    return;
+  }
+  const std::uint64_t epoch = s.epoch;
+  s.deadline_timer =
+      dispatcher_.call_after(s.current.ready.policy.deadline,
+                             guarded([this, i, epoch] { act([&] { on_deadline(i, epoch); }); }));
+  issue_probe(i);
+}
+
+void Supervisor::Impl::enter_ready(std::size_t i) {
+  auto& s = stages_[i];
+  if (!s.first_ready) s.first_ready = dispatcher_.now();
+  s.probe_failures = 0;
+  if (s.current.ready.kind != ProbeKind::none) schedule_probe(i, s.current.ready.policy.period);
+}
+
+void Supervisor::Impl::schedule_probe(std::size_t i, Duration delay) {
+  auto& s = stages_[i];
+  dispatcher_.cancel(s.probe_timer);
+  const std::uint64_t epoch = s.epoch;
+  s.probe_timer = dispatcher_.call_after(delay, guarded([this, i, epoch] {
+                                           act([&] {
+                                             auto& st = stages_[i];
+                                             if (st.epoch != epoch || !is_probing(st.state)) return;
+                                             st.probe_timer = 0;
+                                             issue_probe(i);
+                                           });
+                                         }));
+}
+
+void Supervisor::Impl::issue_probe(std::size_t i) {
+  auto& s = stages_[i];
+  if (s.probe_in_flight) {
+    s.probe_wanted = true;  // sent when the earlier probe answers
+    return;
+  }
+  s.probe_in_flight = true;
+  s.probe_wanted = false;
+  const std::uint64_t epoch = s.epoch;
+  prober_.check(s.current.ready, guarded([this, i, epoch](ProbeResult result) {
+                  act([&] { on_probe_result(i, epoch, result); });
+                }));
+}
+
+void Supervisor::Impl::on_probe_result(std::size_t i, std::uint64_t epoch,
+                                       const ProbeResult& result) {
+  auto& s = stages_[i];
+  s.probe_in_flight = false;
+  if (epoch != s.epoch || !is_probing(s.state)) {
+    spdlog::debug("{}: ignored a probe result from an earlier run or state", s.spec.name);
+    if (s.probe_wanted && is_probing(s.state)) issue_probe(i);
+    return;
+  }
+  s.probe_wanted = false;
+  const ProbePolicy& policy = s.current.ready.policy;
+  if (result.ok) {
+    s.probe_failures = 0;
+    if (s.state == StageState::ready) {
+      schedule_probe(i, policy.period);
+      return;
+    }
+    const char* because = s.state == StageState::running ? "the readiness probe passed"
+                                                         : "the readiness probe passed again";
+    transition(i, StageEvent::probe_ok, because);
+    enter_ready(i);
+    return;
+  }
+
+  s.last_probe_detail = result.detail;
+  switch (s.state) {
+    case StageState::running:
+      transition(i, StageEvent::probe_failed, result.detail);
+      schedule_probe(i, policy.interval);
+      return;
+    case StageState::ready:
+      if (++s.probe_failures < policy.failure_threshold) {
+        spdlog::info("{}: readiness probe failed ({} of {}): {}", s.spec.name, s.probe_failures,
+                     policy.failure_threshold, result.detail);
+        schedule_probe(i, policy.period);
+        return;
+      }
+      s.last_error = fmt::format("readiness probe failed {} times in a row: {}", s.probe_failures,
+                                 result.detail);
+      transition(i, StageEvent::probe_failed, s.last_error, spdlog::level::warn);
+      s.deadline_timer = dispatcher_.call_after(
+          policy.deadline, guarded([this, i, epoch] { act([&] { on_deadline(i, epoch); }); }));
+      schedule_probe(i, policy.period);
+      return;
+    default:  // unready
+      ++s.probe_failures;
+      transition(i, StageEvent::probe_failed, result.detail);
+      schedule_probe(i, policy.period);
+      return;
+  }
+}
+
+void Supervisor::Impl::on_deadline(std::size_t i, std::uint64_t epoch) {
+  auto& s = stages_[i];
+  if (epoch != s.epoch || (s.state != StageState::running && s.state != StageState::unready))
+    return;
+  s.deadline_timer = 0;
+  const std::string detail =
+      s.last_probe_detail.empty() ? "no readiness probe has answered" : s.last_probe_detail;
+  const std::string deadline = core::format_elapsed(s.current.ready.policy.deadline);
+  const std::string cause = s.state == StageState::running
+                                ? fmt::format("not ready within {}: {}", deadline, detail)
+                                : fmt::format("unready for longer than {}: {}", deadline, detail);
+  fail(i, StageEvent::deadline, cause);
+  send_stop(i);  // the stage restarts only once this workload has ended
+}
+
+}  // namespace kna

@@ -1,0 +1,109 @@
+// Readiness after the first ready: failure threshold, unready/ready flapping, the unready
+// deadline, and probe results that arrive too late.
+
+#include <gmock/gmock.h>
+
+#include "supervisor_fixture.hpp"
+
+namespace kna::test {
+namespace {
+
+class SupervisorProbe : public SupervisorTest {
+ protected:
+  void SetUp() override {
+    add("a");
+    add("b", {{"a"}});
+    automatic();
+    start();
+    ASSERT_TRUE(sup->all_ready());
+  }
+  const std::string url = probe_url("a");
+};
+
+TEST_F(SupervisorProbe, BecomesUnreadyAfterThresholdFailuresInARowAndDependentsKeepRunning) {
+  prober.set_failing(url, "503 Service Unavailable");
+  sim.advance(seconds(10));  // two failures
+  EXPECT_EQ(state("a"), StageState::ready);
+  sim.advance(seconds(5));
+  EXPECT_EQ(state("a"), StageState::unready);
+  EXPECT_EQ(status("a").last_error,
+            "readiness probe failed 3 times in a row: 503 Service Unavailable");
+  EXPECT_FALSE(status("a").ready_since);
+  EXPECT_EQ(state("b"), StageState::ready);
+  EXPECT_TRUE(runtime.stop_order().empty());
+  EXPECT_FALSE(sup->all_ready());
+  EXPECT_TRUE(logs.has("warning", "a: ready → unready after 15s because readiness probe failed"));
+}
+
+TEST_F(SupervisorProbe, ASuccessBelowTheThresholdStartsTheCountAgain) {
+  for (int round = 0; round < 4; ++round) {
+    prober.set_failing(url, "timeout");
+    sim.advance(seconds(10));
+    prober.set_ok(url);
+    sim.advance(seconds(5));
+  }
+  EXPECT_EQ(state("a"), StageState::ready);
+}
+
+TEST_F(SupervisorProbe, FlapsBetweenUnreadyAndReadyWithEveryChangeReported) {
+  for (int round = 0; round < 3; ++round) {
+    prober.set_failing(url, "timeout");
+    sim.advance(seconds(15));
+    ASSERT_EQ(state("a"), StageState::unready) << round;
+    prober.set_ok(url);
+    sim.advance(seconds(5));
+    ASSERT_EQ(state("a"), StageState::ready) << round;
+    EXPECT_EQ(status("a").ready_since, sim.now());
+  }
+  int unready = 0, ready_again = 0;
+  for (const auto& t : transitions) {
+    if (t.stage != "a") continue;
+    if (t.to == StageState::unready) ++unready;
+    if (t.from == StageState::unready && t.to == StageState::ready) ++ready_again;
+  }
+  EXPECT_EQ(unready, 3);
+  EXPECT_EQ(ready_again, 3);
+  EXPECT_EQ(runtime.launch_count("a"), 1u);
+  EXPECT_EQ(runtime.launch_count("b"), 1u);
+}
+
+TEST_F(SupervisorProbe, UnreadyLongerThanTheDeadlineRestartsItAndItsDependents) {
+  prober.set_failing(url, "timeout");
+  sim.advance(seconds(15));
+  ASSERT_EQ(state("a"), StageState::unready);
+  sim.advance(Millis(19'999));
+  EXPECT_EQ(state("a"), StageState::unready);
+  sim.advance(Millis(1));
+  EXPECT_EQ(state("a"), StageState::backoff);
+  EXPECT_EQ(runtime.launch_record(0).stop_requests, 1);
+  EXPECT_EQ(state("b"), StageState::stopped);
+  EXPECT_TRUE(logs.has("warning",
+                       "a: unready → backoff after 20s because unready for longer than "
+                       "20s: timeout"));
+  prober.set_ok(url);
+  sim.advance(Millis(100));
+  EXPECT_EQ(runtime.launch_count("a"), 2u);
+  EXPECT_EQ(runtime.launch_count("b"), 2u);
+  EXPECT_TRUE(sup->all_ready());
+}
+
+TEST_F(SupervisorProbe, ProbeResultFromAnEarlierRunIsIgnored) {
+  prober.hold(url);
+  sim.advance(seconds(5));
+  ASSERT_EQ(prober.pending(url), 1u);  // a re-probe of run 1 is in flight
+  runtime.exit("a", exit_code(1));
+  sim.advance(Millis(100));  // run 2 starts; its probe waits for run 1's to answer
+  ASSERT_EQ(runtime.launch_count("a"), 2u);
+  EXPECT_EQ(state("a"), StageState::running);
+  EXPECT_EQ(prober.answer(url, {true, ""}), 1u);  // run 1's answer: "ok"
+  sim.run_posted();
+  EXPECT_EQ(state("a"), StageState::running);
+  EXPECT_EQ(prober.pending(url), 1u);  // run 2's own probe, sent once run 1's answered
+  EXPECT_EQ(prober.max_in_flight(url), 1u);
+  prober.answer(url, {true, ""});
+  sim.run_posted();
+  EXPECT_EQ(state("a"), StageState::ready);
+}
+
+}  // namespace
+}  // namespace kna::test
