@@ -63,6 +63,10 @@ struct LoadedConfig {
 // Throws ConfigError naming each bad option, its source, the bad value and what would be valid.
 LoadedConfig load_config(const ConfigInputs& inputs, const MachineFacts& machine);
 
+// Where the running agent's status socket is, from the same sources as load_config but without
+// validating anything else: `status` must work even when the rest of the configuration is invalid.
+std::string status_socket_of(const ConfigInputs& inputs);
+
 // The environment of this process as a map (for ConfigInputs::env).
 std::map<std::string, std::string> environment_map();
 

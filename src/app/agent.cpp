@@ -65,8 +65,8 @@ int run_agent(const LoadedConfig& loaded) {
   asio::io_context io;
   AsioDispatcher dispatcher(io);
   ProcessRuntime processes(io, dispatcher);
-  RuntimeRouter runtime(processes, nullptr);
-  RealProber prober(dispatcher);
+  RuntimeRouter runtime(dispatcher, processes, nullptr);
+  RealProber prober(io, dispatcher);
 
   std::mt19937_64 rng{std::random_device{}()};
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
@@ -100,7 +100,11 @@ int run_agent(const LoadedConfig& loaded) {
 
   // As PID 1 of a container, orphans are re-parented to us: reap them, or they stay zombies.
   std::unique_ptr<ChildReaper> reaper;
-  if (getpid() == 1) reaper = std::make_unique<ChildReaper>(io, dispatcher);
+  if (getpid() == 1) {
+    reaper = std::make_unique<ChildReaper>(
+        io, [&](int pid) { return processes.owns(pid) || prober.owns(pid); });
+    reaper->start();
+  }
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   std::function<void(const boost::system::error_code&, int)> on_signal =

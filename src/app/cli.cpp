@@ -1,7 +1,6 @@
 #include "app/cli.hpp"
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <optional>
 
@@ -33,22 +32,6 @@ std::optional<LoadedConfig> load_or_report(ConfigInputs& inputs) {
   }
 }
 
-// The status socket for `status`: the flag, else KNA_STATUS_SOCKET, else paths.status_socket of the
-// config file when it can be read (leniently: status must work even if the rest is invalid).
-std::string status_socket_for(const std::string& flag, const std::string& config_path) {
-  if (!flag.empty()) return flag;
-  if (const char* env = std::getenv("KNA_STATUS_SOCKET"); env != nullptr && *env != '\0') return env;
-  std::ifstream in(config_path.empty() ? kDefaultConfigPath : config_path);
-  if (in) {
-    auto j = nlohmann::json::parse(in, nullptr, false);
-    if (j.is_object() && j.contains("paths") && j["paths"].is_object() &&
-        j["paths"].contains("status_socket") && j["paths"]["status_socket"].is_string()) {
-      return j["paths"]["status_socket"].get<std::string>();
-    }
-  }
-  return Paths{}.status_socket;
-}
-
 int cmd_plan(ConfigInputs& inputs, const std::string& output) {
   auto loaded = load_or_report(inputs);
   if (!loaded) return kExitConfig;
@@ -72,12 +55,36 @@ int cmd_config(ConfigInputs& inputs, const std::string& output) {
   return 0;
 }
 
-int cmd_status(const std::string& socket, const std::string& output, int timeout_ms) {
-  auto report = api::fetch_status(socket, Millis(timeout_ms));
+struct StatusOptions {
+  std::string output = "text";
+  std::string socket;
+  std::string config;
+  std::string stage;
+  int timeout_ms = 3000;
+};
+
+int cmd_status(const StatusOptions& opts) {
+  ConfigInputs inputs;
+  if (!opts.config.empty()) inputs.config_path = opts.config;
+  inputs.env = environment_map();
+  if (!opts.socket.empty()) inputs.flags.emplace_back("paths.status_socket", opts.socket);
+  const std::string socket = status_socket_of(inputs);
+  auto report = api::fetch_status(socket, Millis(opts.timeout_ms));
   if (!report) {
     std::cerr << "kube-node-agent: " << report.error().message << "\n";
     return kExitUnavailable;
   }
+  if (!opts.stage.empty()) {
+    for (const auto& s : report.value().stages) {
+      if (s.name != opts.stage) continue;
+      std::cout << s.name << " " << s.state << "\n";
+      return s.state == "ready" ? 0 : 3;
+    }
+    std::cerr << "kube-node-agent: the agent on " << socket << " runs no stage '" << opts.stage
+              << "'\n";
+    return kExitUsage;
+  }
+  const std::string& output = opts.output;
   if (output == "json") {
     std::cout << api::to_json(report.value()).dump(2) << "\n";
   } else {
@@ -110,14 +117,16 @@ int main_cli(int argc, char** argv) {
   config->add_option("-o,--output", config_output, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
 
-  std::string status_output = "text", status_socket, status_config;
-  int status_timeout_ms = 3000;
+  StatusOptions status_opts;
   auto* status = app.add_subcommand("status", "Ask the running agent for the state of each stage");
-  status->add_option("-o,--output", status_output, "text or json")
+  status->add_option("-o,--output", status_opts.output, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
-  status->add_option("--status-socket", status_socket, "The agent's API socket");
-  status->add_option("--config", status_config, "Config file to read paths.status_socket from");
-  status->add_option("--timeout-ms", status_timeout_ms, "How long to wait for the agent")
+  status->add_option("--status-socket", status_opts.socket, "The agent's API socket");
+  status->add_option("--config", status_opts.config,
+                     "Config file to read paths.status_socket (or paths.run_dir) from");
+  status->add_option("--stage", status_opts.stage,
+                     "Print only this stage's state; exit 0 when it is ready, 3 when not");
+  status->add_option("--timeout-ms", status_opts.timeout_ms, "How long to wait for the agent")
       ->check(CLI::Range(1, 600000));
 
   auto* version = app.add_subcommand("version", "Print the version");
@@ -133,8 +142,7 @@ int main_cli(int argc, char** argv) {
     std::cout << "kube-node-agent " << kVersion << "\n";
     return 0;
   }
-  if (*status) return cmd_status(status_socket_for(status_socket, status_config), status_output,
-                                 status_timeout_ms);
+  if (*status) return cmd_status(status_opts);
   if (*plan) return cmd_plan(plan_inputs, plan_output);
   if (*config) return cmd_config(config_inputs, config_output);
   auto loaded = load_or_report(run_inputs);

@@ -121,6 +121,21 @@ std::map<std::string, std::string> environment_map() {
   return env;
 }
 
+std::string status_socket_of(const ConfigInputs& inputs) {
+  try {
+    config::Layers layers(config::config_to_tree(default_config()));
+    overlay_file(inputs, layers);
+    overlay_env(inputs.env, layers);
+    overlay_flags(inputs.flags, layers);
+    config::apply_derived_defaults(layers);
+    const auto& value = layers.at("paths.status_socket");
+    if (value.is_string()) return value.get<std::string>();
+  } catch (const std::exception&) {
+    // Leniency is the point here: fall through to the default.
+  }
+  return Paths{}.status_socket;
+}
+
 LoadedConfig load_config(const ConfigInputs& inputs, const MachineFacts& machine) {
   config::Layers layers(config::config_to_tree(default_config()));
   const std::string file_used = overlay_file(inputs, layers);

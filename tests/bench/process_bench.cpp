@@ -58,7 +58,7 @@ void kill_bench(int kills) {
   boost::asio::io_context io;
   AsioDispatcher dispatcher(io);
   ProcessRuntime processes(io, dispatcher);
-  RealProber prober(dispatcher);
+  RealProber prober(io, dispatcher);
   Supervisor sup(
       dispatcher, processes, prober, {child_stage("child")},
       [](const std::string& n) -> Result<StageSpec> { return child_stage(n); }, [] { return 0.5; });
@@ -103,7 +103,7 @@ void rss_bench() {
   boost::asio::io_context io;
   AsioDispatcher dispatcher(io);
   ProcessRuntime processes(io, dispatcher);
-  RealProber prober(dispatcher);
+  RealProber prober(io, dispatcher);
   std::vector<StageSpec> stages;
   for (int i = 0; i < 6; ++i) stages.push_back(child_stage("child-" + std::to_string(i)));
   Supervisor sup(
@@ -127,7 +127,7 @@ void rss_bench() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  spdlog::set_level(spdlog::level::warn);
+  spdlog::set_level(spdlog::level::err);
   const int kills = argc > 1 ? std::atoi(argv[1]) : 500;
   kill_bench(kills);
   rss_bench();

@@ -44,7 +44,9 @@ class ApiServerTest : public ::testing::Test {
     addr.sun_family = AF_UNIX;
     std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
     EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    if (listen_too) EXPECT_EQ(::listen(fd, 4), 0);
+    if (listen_too) {
+      EXPECT_EQ(::listen(fd, 4), 0);
+    }
     return fd;
   }
 
