@@ -1,0 +1,44 @@
+#include "platform/sd_notify.hpp"
+
+#include <systemd/sd-daemon.h>
+
+#include <cstring>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+namespace kna {
+
+namespace {
+
+bool send(const std::string& message) {
+  // Keeps NOTIFY_SOCKET set: the agent notifies more than once. Children never see it
+  // (child_environment leaves systemd's variables out).
+  const int r = sd_notify(0, message.c_str());
+  if (r < 0) {
+    spdlog::warn("sd_notify \"{}\" failed: {}", message, std::strerror(-r));
+    return false;
+  }
+  return r > 0;
+}
+
+}  // namespace
+
+bool notify_ready() {
+  return send("READY=1");
+}
+
+bool notify_stopping() {
+  return send("STOPPING=1");
+}
+
+bool notify_status(std::string_view text) {
+  // One line: a newline would start another (bogus) assignment.
+  std::string line(text);
+  for (char& c : line) {
+    if (c == '\n') c = ' ';
+  }
+  return send("STATUS=" + line);
+}
+
+}  // namespace kna

@@ -1,0 +1,14 @@
+#pragma once
+// Telling systemd (Type=notify) how the agent is doing. Every call is harmless without
+// NOTIFY_SOCKET: it then sends nothing and returns false.
+
+#include <string_view>
+
+namespace kna {
+
+// True when the message was sent.
+bool notify_ready();
+bool notify_stopping();
+bool notify_status(std::string_view text);
+
+}  // namespace kna

@@ -1,0 +1,101 @@
+#include "runtime/pidfile.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "kna/catalogue.hpp"
+#include "spawn_util.hpp"
+
+namespace kna {
+namespace {
+
+class PidfileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = std::filesystem::path(::testing::TempDir()) /
+            ("pidfile-test." + std::to_string(::getpid()));
+  }
+  void TearDown() override {
+    std::filesystem::remove(path_);
+    if (child_ > 0) {
+      ::kill(child_, SIGKILL);
+      ::waitpid(child_, nullptr, 0);
+    }
+  }
+  void write(const std::string& text) { std::ofstream(path_) << text; }
+  // A live process with `env` as its whole environment.
+  int spawn_with_env(const std::string& env) {
+    child_ = test::spawn_test_child({env});
+    EXPECT_GT(child_, 0);
+    return child_;
+  }
+
+  std::filesystem::path path_;
+  int child_{-1};
+};
+
+TEST_F(PidfileTest, MissingFileIsAbsent) {
+  EXPECT_EQ(inspect_pidfile(path_, "s").kind, PidfileCheck::Kind::absent);
+}
+
+TEST_F(PidfileTest, FileWithoutAPidIsStale) {
+  write("hello\n");
+  const auto c = inspect_pidfile(path_, "s");
+  EXPECT_EQ(c.kind, PidfileCheck::Kind::stale);
+  EXPECT_EQ(c.detail, "it holds no pid (\"hello\")");
+}
+
+TEST_F(PidfileTest, DeadPidIsStale) {
+  const pid_t pid = ::fork();
+  if (pid == 0) ::_exit(0);
+  ::waitpid(pid, nullptr, 0);
+  write(std::to_string(pid) + "\n");
+  const auto c = inspect_pidfile(path_, "s");
+  EXPECT_EQ(c.kind, PidfileCheck::Kind::stale);
+  EXPECT_EQ(c.pid, pid);
+}
+
+TEST_F(PidfileTest, ZombieCountsAsDead) {
+  const pid_t pid = ::fork();
+  if (pid == 0) ::_exit(0);
+  siginfo_t info{};
+  ::waitid(P_PID, pid, &info, WEXITED | WNOWAIT);  // exited, not reaped yet
+  EXPECT_FALSE(process_alive(pid));
+  ::waitpid(pid, nullptr, 0);
+}
+
+TEST_F(PidfileTest, LiveProcessWithOurMarkerIsOurs) {
+  const int pid = spawn_with_env(std::string(kEnvStageMarker) + "=main-docker");
+  write(std::to_string(pid));
+  const auto c = inspect_pidfile(path_, "main-docker");
+  EXPECT_EQ(c.kind, PidfileCheck::Kind::ours);
+  EXPECT_EQ(c.pid, pid);
+}
+
+TEST_F(PidfileTest, MarkerOfAnotherStageIsForeign) {
+  const int pid = spawn_with_env(std::string(kEnvStageMarker) + "=bootstrap-docker");
+  write(std::to_string(pid));
+  EXPECT_EQ(inspect_pidfile(path_, "main-docker").kind, PidfileCheck::Kind::foreign);
+}
+
+TEST_F(PidfileTest, LiveProcessWithoutMarkerIsForeign) {
+  write(std::to_string(::getpid()));
+  const auto c = inspect_pidfile(path_, "main-docker");
+  EXPECT_EQ(c.kind, PidfileCheck::Kind::foreign);
+  EXPECT_EQ(c.pid, ::getpid());
+}
+
+TEST_F(PidfileTest, MarkerMustMatchTheWholeVariable) {
+  const int pid = spawn_with_env(std::string(kEnvStageMarker) + "=main-docker-2");
+  EXPECT_FALSE(has_stage_marker(pid, "main-docker"));
+  EXPECT_TRUE(has_stage_marker(pid, "main-docker-2"));
+}
+
+}  // namespace
+}  // namespace kna
