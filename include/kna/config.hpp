@@ -55,6 +55,9 @@ struct StageConfig {
   std::string binary;  // process runtime; an absolute path, or a bare name searched in PATH
   std::vector<std::string> extra_args;       // appended to the built-in arguments
   std::map<std::string, std::string> env;    // added to the child's environment
+  // Container runtime: run privileged (flanneld, kubelet and kube-proxy need it to manage the
+  // host's network; a sandbox without every capability cannot grant it).
+  bool privileged{false};
   BackoffPolicy backoff;
   ProbePolicy probe;
   Millis stop_timeout{10'000};  // SIGTERM (or docker stop) → this long → SIGKILL
@@ -126,6 +129,7 @@ inline StageConfig default_stage_config(const std::string& stage) {
   if (stage == kStageEtcd || stage == kStageCriDockerd || stage == kStageKubelet ||
       stage == kStageKubeProxy)
     s.binary = stage;
+  s.privileged = stage == kStageFlannel || stage == kStageKubelet || stage == kStageKubeProxy;
   return s;
 }
 

@@ -47,6 +47,8 @@ struct ContainerSpec {
 
 using LaunchSpec = std::variant<ProcessSpec, ContainerSpec>;
 
+inline constexpr const char* kActionFlannelConfig = "flannel-network-config";
+
 enum class ProbeKind {
   none,     // ready as soon as launched
   http,     // GET url answers 2xx (and the body contains `body_contains`, if set)
@@ -62,6 +64,10 @@ struct ProbeSpec {
   std::string path;           // file
   bool parse_subnet_env{false};  // file: must also parse as flannel's subnet.env
   std::vector<std::string> argv;  // command
+  // After the check passes, this named action of the agent must succeed too before the stage is
+  // ready; "" for none. kActionFlannelConfig: etcd is ready for flannel once the network config
+  // is stored in it.
+  std::string action;
   ProbePolicy policy;
   bool operator==(const ProbeSpec&) const = default;
 };

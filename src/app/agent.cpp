@@ -13,6 +13,8 @@
 #include "app/facts.hpp"
 #include "app/logging.hpp"
 #include "app/metrics.hpp"
+#include "app/node_prober.hpp"
+#include "app/subnet_tracker.hpp"
 #include "app/version.hpp"
 #include "config/report.hpp"
 #include "kna/catalogue.hpp"
@@ -20,6 +22,7 @@
 #include "platform/child_reaper.hpp"
 #include "platform/sd_notify.hpp"
 #include "runtime/asio_dispatcher.hpp"
+#include "runtime/container_runtime.hpp"
 #include "runtime/process_runtime.hpp"
 #include "runtime/prober.hpp"
 #include "runtime/runtime_router.hpp"
@@ -39,6 +42,19 @@ Result<bool> make_own_dirs(const Config& cfg) {
     if (ec) return Error{"cannot create " + dir + ": " + ec.message()};
   }
   return true;
+}
+
+// Like `docker run -v`, create a missing host folder of a bind mount (etcd's data, flannel's run
+// folder) rather than failing the container.
+void make_mount_sources(const StageSpec& spec) {
+  const auto* container = std::get_if<ContainerSpec>(&spec.launch);
+  if (container == nullptr) return;
+  for (const auto& m : container->mounts) {
+    std::error_code ec;
+    if (std::filesystem::exists(m.source, ec)) continue;
+    std::filesystem::create_directories(m.source, ec);
+    if (ec) spdlog::warn("{}: cannot create {}: {}", spec.name, m.source, ec.message());
+  }
 }
 
 std::string count_ready(const std::vector<StageStatus>& stages) {
@@ -65,17 +81,37 @@ int run_agent(const LoadedConfig& loaded) {
   asio::io_context io;
   AsioDispatcher dispatcher(io);
   ProcessRuntime processes(io, dispatcher);
-  RuntimeRouter runtime(dispatcher, processes, nullptr);
+  ContainerRuntimeOptions container_options;
+  container_options.image_dir = cfg.paths.image_dir;
+  ContainerRuntime containers(dispatcher, container_options);
+  RuntimeRouter runtime(dispatcher, processes, &containers);
   RealProber prober(io, dispatcher);
 
   std::mt19937_64 rng{std::random_device{}()};
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
-  // The resolver reads subnet.env right before each launch, so main-docker always gets the
-  // subnet flannel holds now.
-  Supervisor supervisor(
-      dispatcher, runtime, prober, build_plan(cfg, current_facts(cfg)),
-      [&cfg](const std::string& stage) { return build_stage(cfg, stage, current_facts(cfg)); },
-      [&] { return uniform(rng); });
+  NodeProber node_prober(dispatcher, prober, cfg);
+  std::function<void(const std::string&)> restart_main_docker;
+  SubnetTracker subnets(io, cfg, [&](const std::string& why) { restart_main_docker(why); });
+  // The resolver runs right before each launch, so main-docker always gets the subnet flannel
+  // holds now.
+  auto resolve = [&](const std::string& stage) -> Result<StageSpec> {
+    PlanFacts facts;
+    if (stage == kStageMainDocker) {
+      auto subnet = subnets.prepare_main_docker();
+      if (!subnet) return subnet.error();
+      facts.subnet = subnet.value();
+    }
+    auto spec = build_stage(cfg, stage, facts);
+    if (spec) make_mount_sources(spec.value());
+    return spec;
+  };
+  Supervisor supervisor(dispatcher, runtime, node_prober, build_plan(cfg, current_facts(cfg)),
+                        resolve, [&] { return uniform(rng); });
+  restart_main_docker = [&](const std::string& why) { supervisor.restart(kStageMainDocker, why); };
+  if (auto watching = subnets.start(); !watching) {
+    spdlog::critical("flannel: {}", watching.error().message);
+    return 1;
+  }
 
   const api::AgentIdentity who{cfg.node_name, cfg.role == Role::master ? "master" : "worker",
                                kVersion, static_cast<int>(getpid()), dispatcher.wall_now()};
@@ -119,6 +155,7 @@ int run_agent(const LoadedConfig& loaded) {
             spdlog::info("every stage stopped");
             publish();
             server.stop();
+            subnets.stop();
             signals.cancel();
             if (reaper) reaper->stop();
             io.stop();

@@ -45,6 +45,7 @@ Tree stage_to_tree(const StageConfig& s) {
   for (const auto& a : s.extra_args) t["args"].push_back(a);
   t["env"] = Tree::object();
   for (const auto& [k, v] : s.env) t["env"][k] = v;
+  t["privileged"] = s.privileged;
   t["backoff"] = Tree::object();
   t["backoff"]["initial_ms"] = s.backoff.initial.count();
   t["backoff"]["multiplier"] = s.backoff.multiplier;
@@ -92,6 +93,7 @@ StageConfig tree_to_stage(const Tree& t) {
   s.probe.period = ms(p.at("period_ms"));
   s.probe.failure_threshold = p.at("failure_threshold").get<int>();
   s.stop_timeout = ms(t.at("stop_timeout_ms"));
+  s.privileged = t.at("privileged").get<bool>();
   return s;
 }
 

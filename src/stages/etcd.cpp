@@ -15,6 +15,12 @@ std::vector<std::string> etcd_flags(const StageContext& ctx, const std::string& 
   std::vector<std::string> flags{"--listen-client-urls=http://0.0.0.0:2379,http://0.0.0.0:4001",
                                  "--advertise-client-urls=http://" + ctx.cfg.master_ip + ":2379",
                                  "--listen-peer-urls=http://0.0.0.0:2380",
+                                 // etcd 3 advertises the default route's address when listening
+                                 // on 0.0.0.0, which then mismatches the default initial cluster
+                                 // (localhost): name both explicitly.
+                                 "--initial-advertise-peer-urls=http://" + ctx.cfg.master_ip +
+                                     ":2380",
+                                 "--initial-cluster=default=http://" + ctx.cfg.master_ip + ":2380",
                                  "--data-dir=" + data_dir};
   if (etcd_needs_enable_v2(ctx.cfg)) flags.push_back("--enable-v2=true");
   return flags;
@@ -40,6 +46,8 @@ Result<StageSpec> build_etcd(const StageContext& ctx) {
   }
   // etcd 2.x answers {"health": "true"}, 3.x {"health":"true"}: match the value only.
   spec.ready = http_probe("http://127.0.0.1:2379/health", "true");
+  // Flannel can only start once its network config is in etcd; the agent writes it.
+  spec.ready.action = kActionFlannelConfig;
   return spec;
 }
 

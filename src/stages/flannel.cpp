@@ -32,7 +32,6 @@ Result<StageSpec> build_flannel(const StageContext& ctx) {
     c.cmd = {"/opt/bin/flanneld"};
     for (auto& flag : flannel_flags(cfg)) c.cmd.push_back(std::move(flag));
     c.network_mode = "host";
-    c.privileged = true;  // creates the tun device and routes on the host
     c.mounts.push_back(Mount{"/dev/net", "/dev/net", false, ""});
     // flanneld writes /run/flannel/subnet.env inside the container; the host folder keeps it
     // across restarts so that flanneld renews the same lease.

@@ -17,7 +17,6 @@ Result<StageSpec> build_kube_proxy(const StageContext& ctx) {
     c.cmd = {"/hyperkube", "proxy"};
     c.cmd.insert(c.cmd.end(), flags.begin(), flags.end());
     c.network_mode = "host";
-    c.privileged = true;
     spec.launch =
         finish_container(ctx, kStageKubeProxy, "proxy", cfg.paths.main_docker_socket, std::move(c));
   } else {

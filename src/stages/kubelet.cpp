@@ -59,7 +59,6 @@ ContainerSpec kubelet_container(const StageContext& ctx, const KubeletProfile& p
   for (auto& flag : kubelet_flags(ctx, profile, true)) c.cmd.push_back(std::move(flag));
   c.network_mode = "host";
   c.pid_mode = "host";
-  c.privileged = true;
   c.mounts = {
       Mount{"/sys", "/sys", true, ""},
       Mount{"/var/run", "/var/run", false, ""},

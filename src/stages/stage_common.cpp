@@ -47,6 +47,7 @@ ContainerSpec finish_container(const StageContext& ctx, const std::string& stage
   c.image = sc.image.empty() ? default_image(ctx.cfg, stage) : sc.image;
   c.cmd.insert(c.cmd.end(), sc.extra_args.begin(), sc.extra_args.end());
   c.env.insert(sc.env.begin(), sc.env.end());
+  c.privileged = sc.privileged;
   c.restart_policy = ctx.cfg.restart_policy;
   c.labels[kLabelAgent] = "true";
   c.labels[kLabelStage] = stage;

@@ -1,0 +1,64 @@
+#include "app/node_prober.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <spdlog/spdlog.h>
+
+#include "clients/etcd_client.hpp"
+#include "clients/flannel_config.hpp"
+
+namespace kna::app {
+
+struct NodeProber::Impl {
+  Impl(Dispatcher& d, Prober& b, const Config& c) : dispatcher(d), base(b), cfg(c) {}
+
+  // Blocking: runs on the pool.
+  ProbeResult write_flannel_config(Millis timeout) const {
+    EtcdClient etcd(EtcdOptions{{"http://127.0.0.1:2379"}, cfg.flannel_etcd_api, timeout});
+    auto outcome = ensure_network_config(etcd, cfg.flannel_etcd_prefix, cfg.flannel_network,
+                                         cfg.flannel_backend);
+    if (!outcome) {
+      return {false, "cannot write flannel's network config: " + outcome.error().message};
+    }
+    if (outcome.value().change == NetworkConfigChange::unchanged) {
+      spdlog::debug("etcd: {}", outcome.value().describe());
+    } else {
+      spdlog::info("etcd: {}", outcome.value().describe());
+    }
+    return {true, outcome.value().describe()};
+  }
+
+  Dispatcher& dispatcher;
+  Prober& base;
+  const Config& cfg;
+  boost::asio::thread_pool pool{1};
+};
+
+NodeProber::NodeProber(Dispatcher& dispatcher, Prober& base, const Config& cfg)
+    : impl_(std::make_unique<Impl>(dispatcher, base, cfg)) {}
+
+NodeProber::~NodeProber() { impl_->pool.join(); }
+
+void NodeProber::check(const ProbeSpec& spec, std::function<void(ProbeResult)> done) {
+  if (spec.action.empty()) {
+    impl_->base.check(spec, std::move(done));
+    return;
+  }
+  impl_->base.check(spec, [this, spec, done = std::move(done)](ProbeResult result) mutable {
+    if (!result.ok) {
+      done(std::move(result));
+      return;
+    }
+    if (spec.action != kActionFlannelConfig) {
+      done(ProbeResult{false, "unknown readiness action '" + spec.action + "'"});
+      return;
+    }
+    boost::asio::post(impl_->pool, [this, timeout = spec.policy.timeout,
+                                    done = std::move(done)]() mutable {
+      ProbeResult r = impl_->write_flannel_config(timeout);
+      impl_->dispatcher.post([r = std::move(r), done = std::move(done)]() mutable { done(r); });
+    });
+  });
+}
+
+}  // namespace kna::app

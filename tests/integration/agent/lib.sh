@@ -1,0 +1,190 @@
+# Shared by the agent's integration and end-to-end scripts: sandboxed nodes in network
+# namespaces, an agent per node, and small assertions. Source it; needs root.
+# Every path lives under $KNA_T (a fresh temporary folder); cleanup removes everything it made.
+
+set -uo pipefail
+
+: "${KNA_AGENT:?set KNA_AGENT to the kube-node-agent binary}"
+KNA_T=$(mktemp -d /tmp/kna-it-XXXXXX)
+KNA_NETNS=()
+KNA_AGENT_PIDS=()
+KNA_FAILED=0
+# Privileged containers need every capability; a sandbox without them (CapBnd short of the
+# kernel's full set) cannot start one, and the stand-ins do not need it.
+KNA_PRIVILEGED=true
+if [ "$(grep CapBnd /proc/self/status | awk '{print $2}')" != "$(printf '%016x' $(( (1 << ($(cat /proc/sys/kernel/cap_last_cap) + 1)) - 1 )))" ]; then
+  KNA_PRIVILEGED=false
+fi
+KNA_PASSED=0
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S.%N | cut -c1-12)" "$*"; }
+pass() { KNA_PASSED=$((KNA_PASSED + 1)); log "PASS: $*"; }
+fail() { KNA_FAILED=$((KNA_FAILED + 1)); log "FAIL: $*"; }
+check() {  # check "what" command... : passes when the command succeeds
+  local what=$1
+  shift
+  if "$@"; then pass "$what"; else fail "$what"; fi
+}
+# wait_for SECONDS "what" command... : polls every 0.2 s (real daemons only; unit tests never poll)
+wait_for() {
+  local secs=$1 what=$2
+  shift 2
+  local end=$((SECONDS + secs))
+  while [ $SECONDS -lt $end ]; do
+    if "$@" >/dev/null 2>&1; then pass "$what"; return 0; fi
+    sleep 0.2
+  done
+  fail "$what (not within ${secs}s)"
+  return 1
+}
+
+skip_unless_root() {
+  if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root"; exit 0; fi
+  local tool
+  for tool in dockerd docker ip nsenter etcdctl; do
+    command -v "$tool" >/dev/null || { echo "FAIL: $tool is not installed (scripts/install-deps --runtime)"; exit 1; }
+  done
+}
+
+# These set globals (NODE_NS, NODE_CFG, AGENT_PID) rather than print them: a $(…) subshell would
+# lose what they record for cleanup.
+
+# make_node NAME ADDRESS → NODE_NS: a network namespace with lo and eth0 holding ADDRESS/24 and the default
+# route. eth0 is one end of a veth pair whose other end (eth0-peer) stays in the same namespace, so
+# nothing the node sends can leave it (the dummy link type is not in every kernel).
+make_node() {
+  local ns="kna-$1-$$"
+  ip netns add "$ns"
+  KNA_NETNS+=("$ns")
+  ip -n "$ns" link set lo up
+  ip -n "$ns" link add eth0 type veth peer name eth0-peer
+  ip -n "$ns" link set eth0-peer up
+  ip -n "$ns" addr add "$2/24" dev eth0
+  ip -n "$ns" link set eth0 up
+  ip -n "$ns" route add default dev eth0
+  NODE_NS=$ns
+}
+
+in_node() {  # in_node NS command...
+  local ns=$1
+  shift
+  nsenter --net="/var/run/netns/$ns" "$@"
+}
+
+# node_config NAME ROLE MASTER_IP [STAGES_JSON] → NODE_CFG: writes $KNA_T/NAME/config.json with every path
+# under $KNA_T/NAME and the test images; STAGES_JSON adds entries to "stages" (a fragment with a
+# leading comma, e.g. ', "kubelet": {"enabled": false}').
+node_config() {
+  local name=$1 role=$2 master=$3 extra=${4:-}
+  local d="$KNA_T/$name"
+  mkdir -p "$d/images"
+  cp "$KNA_IMAGES"/*.tar "$d/images/"
+  cat >"$d/config.json" <<JSON
+{
+  "role": "$role",
+  "node_name": "$name",
+  "master_ip": "$master",
+  "net_interface": "eth0",
+  "etcd_version": "3.4.23",
+  "paths": {
+    "bootstrap_docker_socket": "$d/bootstrap/docker.sock",
+    "bootstrap_docker_data_root": "$d/bootstrap/data",
+    "bootstrap_docker_exec_root": "$d/bootstrap/exec",
+    "bootstrap_docker_pidfile": "$d/bootstrap/docker.pid",
+    "main_docker_socket": "$d/main/docker.sock",
+    "main_docker_data_root": "$d/main/data",
+    "main_docker_exec_root": "$d/main/exec",
+    "main_docker_pidfile": "$d/main/docker.pid",
+    "cri_dockerd_socket": "$d/cri-dockerd.sock",
+    "flannel_run_dir": "$d/flannel",
+    "etcd_data_dir": "$d/etcd",
+    "kubelet_dir": "$d/kubelet",
+    "kubelet_manifests_dir": "$d/manifests",
+    "container_logs_dir": "$d/containers",
+    "state_dir": "$d/state",
+    "run_dir": "$d/run",
+    "image_dir": "$d/images"
+  },
+  "stages": {
+    "etcd": {"image": "kna-test/etcd:3.4"},
+    "flannel": {"image": "kna-test/flannel:standin", "privileged": $KNA_PRIVILEGED}$extra
+  }
+}
+JSON
+  NODE_CFG="$d/config.json"
+}
+
+# start_agent NS CONFIG → AGENT_PID: runs the agent in the node's namespace; its log goes to CONFIG's folder.
+start_agent() {
+  local ns=$1 config=$2
+  local d
+  d=$(dirname "$config")
+  # nsenter execs the agent in place, so $! is the agent itself (a backgrounded function would be
+  # a subshell that SIGTERM cannot reach through).
+  nsenter --net="/var/run/netns/$ns" "$KNA_AGENT" run --config "$config" >>"$d/agent.log" 2>&1 &
+  AGENT_PID=$!
+  KNA_AGENT_PIDS+=("$AGENT_PID")
+}
+
+status_of() {  # status_of CONFIG STAGE → prints the stage's state
+  "$KNA_AGENT" status --config "$1" --stage "$2" 2>/dev/null | awk '{print $2}'
+}
+stage_is() { [ "$(status_of "$1" "$2")" = "$3" ]; }
+stage_is_not() { ! stage_is "$@"; }
+# link_has NS LINK CIDR: the link in the node's namespace carries the address
+link_has() { ip -n "$1" -4 addr show "$2" 2>/dev/null | grep -q "inet $3 "; }
+# no_process_matching PATTERN: nothing runs whose command line matches (pgrep -f, never itself)
+no_process_matching() { ! pgrep -f "$1" | grep -qvx "$$"; }
+all_ready() { "$KNA_AGENT" status --config "$1" >/dev/null 2>&1; }
+
+# stage_field CONFIG STAGE FIELD → a field of the stage in `status -o json` (one key per line;
+# keys come sorted, so "name" is not first: collect each object's fields, then pick)
+stage_field() {
+  "$KNA_AGENT" status --config "$1" -o json 2>/dev/null | awk -v s="$2" -v f="$3" '
+    /^ *"[a-z_]+": / {
+      k = $1; gsub(/[":]/, "", k); v = $0; sub(/^[^:]*: */, "", v); sub(/,$/, "", v)
+      gsub(/^"|"$/, "", v); field[k] = v
+    }
+    /^ *}/ { if (field["name"] == s) { print field[f]; exit } delete field }'
+}
+
+# stop_agents: SIGTERM every agent, wait for it; returns non-zero if one did not exit 0 in time.
+stop_agents() {
+  local pid rc=0
+  for pid in "${KNA_AGENT_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || continue
+    local end=$((SECONDS + 90))
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then rc=1; kill -9 "$pid" 2>/dev/null; fi
+    wait "$pid" 2>/dev/null || rc=1
+  done
+  KNA_AGENT_PIDS=()
+  return $rc
+}
+
+# Kills whatever is left (daemons from pid files under $KNA_T), unmounts, removes namespaces.
+cleanup() {
+  stop_agents >/dev/null 2>&1 || true
+  local f pid
+  for f in $(find "$KNA_T" -name '*.pid' 2>/dev/null); do
+    pid=$(cat "$f" 2>/dev/null) || continue
+    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+  done
+  # containerd-shims of killed daemons: only those whose command line names our folder.
+  pgrep -f "$KNA_T" | xargs -r kill -9 2>/dev/null || true
+  sleep 0.5
+  grep -o " $KNA_T/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  local ns
+  for ns in "${KNA_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  if [ $KNA_FAILED -gt 0 ] || [ "${KNA_KEEP:-0}" = 1 ]; then
+    for f in "$KNA_T"/*/agent.log; do
+      [ -f "$f" ] && { echo "---- $f (last 80 lines)"; tail -n 80 "$f"; }
+    done
+  fi
+  [ "${KNA_KEEP:-0}" = 1 ] || rm -rf "$KNA_T"
+}
+
+finish() {
+  echo "$KNA_PASSED passed, $KNA_FAILED failed"
+  [ $KNA_FAILED -eq 0 ]
+}
