@@ -12,18 +12,6 @@ namespace kna::config {
 // true/false/1/0/yes/no, any case; nullopt for anything else.
 std::optional<bool> parse_bool_word(std::string_view s);
 
-// Dotted-quad IPv4 address, four decimal numbers 0-255 without leading zeros.
-std::optional<std::uint32_t> parse_ipv4(std::string_view s);
-std::string format_ipv4(std::uint32_t address);
-
-struct Ipv4Network {
-  std::uint32_t address{0};
-  int prefix{0};
-};
-// "a.b.c.d/n" with nothing after it; host bits may be set (the caller decides whether to accept).
-std::optional<Ipv4Network> parse_cidr(std::string_view s);
-std::uint32_t network_mask(int prefix);
-
 // v1.2.4, optionally with a pre-release: v1.3.0-alpha.5.
 bool is_kubernetes_version(std::string_view s);
 // 2.2.5, v0.6.1, optionally with a pre-release.

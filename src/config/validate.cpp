@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "config/checks.hpp"
+#include "kna/ipv4.hpp"
 #include "config/options.hpp"
 
 namespace kna::config {
@@ -128,9 +129,23 @@ class Validator {
     return true;
   }
 
+  void prefix_out_of_range(const std::string& key, const std::string& prefix) {
+    fail(key, fmt::format("{} has prefix length {}; use {} to {} (flannel leases a subnet per "
+                          "node out of it, /28 at the smallest)",
+                          shown(key), prefix, kMinFlannelPrefix, kMaxFlannelPrefix));
+  }
+
   void check_flannel_network() {
     const std::string key = "flannel_network";
-    auto network = parse_cidr(str(key));
+    const std::string text = str(key);
+    auto network = parse_cidr(text);
+    const auto slash = text.find('/');
+    if (!network && slash != std::string::npos && parse_ipv4(text.substr(0, slash)) &&
+        text.size() > slash + 1 && text.size() <= slash + 3 &&
+        text.find_first_not_of("0123456789", slash + 1) == std::string::npos) {
+      prefix_out_of_range(key, text.substr(slash + 1));
+      return;
+    }
     if (!network) {
       fail(key, fmt::format("{} is not a network in CIDR notation; use an address and a prefix "
                             "length such as 10.1.0.0/16",
@@ -138,13 +153,11 @@ class Validator {
       return;
     }
     if (network->prefix < kMinFlannelPrefix || network->prefix > kMaxFlannelPrefix) {
-      fail(key, fmt::format("{} has prefix length {}; use {} to {} (flannel leases a subnet per "
-                            "node out of it, /28 at the smallest)",
-                            shown(key), network->prefix, kMinFlannelPrefix, kMaxFlannelPrefix));
+      prefix_out_of_range(key, std::to_string(network->prefix));
       return;
     }
-    const std::uint32_t base = network->address & network_mask(network->prefix);
-    if (base != network->address)
+    const std::uint32_t base = network->network();
+    if (network->host_bits_set())
       fail(key, fmt::format("{} has host bits set; did you mean {}/{}?", shown(key),
                             format_ipv4(base), network->prefix));
   }
@@ -156,8 +169,7 @@ class Validator {
     if (!network || !dns || network->prefix < kMinFlannelPrefix ||
         network->prefix > kMaxFlannelPrefix)
       return;
-    const std::uint32_t mask = network_mask(network->prefix);
-    if ((*dns & mask) == (network->address & mask))
+    if ((*dns & network->mask()) == network->network())
       fail("dns_server_ip",
            fmt::format("{} lies inside flannel_network {}; use a service address outside the pod "
                        "network, such as 10.0.0.10 with 10.1.0.0/16",

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "kna/catalogue.hpp"
-#include "stages/ipv4.hpp"
+#include "kna/ipv4.hpp"
 
 namespace kna {
 
@@ -66,24 +66,24 @@ struct Entry {
 std::optional<Error> check_value(int line, std::string_view key, std::string_view value,
                                  FlannelSubnet& out) {
   if (key == kNetwork) {
-    const auto cidr = stages::parse_cidr(value);
+    const auto cidr = parse_cidr(value);
     if (!cidr)
       return line_error(line, "FLANNEL_NETWORK is " + quoted(value) +
                                   ", not an IPv4 network with prefix such as 10.1.0.0/16");
     if (cidr->host_bits_set())
       return line_error(line, "FLANNEL_NETWORK is " + quoted(value) +
                                   ", which has host bits set (expected a network such as " +
-                                  stages::format_cidr(cidr->network(), cidr->prefix) + ")");
+                                  format_cidr(cidr->network(), cidr->prefix) + ")");
     out.network = std::string(value);
   } else if (key == kSubnet) {
-    const auto cidr = stages::parse_cidr(value);
+    const auto cidr = parse_cidr(value);
     if (!cidr)
       return line_error(line, "FLANNEL_SUBNET is " + quoted(value) +
                                   ", not an IPv4 address with prefix such as 10.1.33.1/24");
     if (cidr->prefix <= 30 && !cidr->host_bits_set())
       return line_error(line, "FLANNEL_SUBNET is " + quoted(value) +
                                   ", a network address; expected the bridge address such as " +
-                                  stages::format_cidr(cidr->network() + 1, cidr->prefix));
+                                  format_cidr(cidr->network() + 1, cidr->prefix));
     out.subnet = std::string(value);
   } else if (key == kMtu) {
     const auto mtu = parse_mtu(value);
@@ -156,8 +156,8 @@ Result<FlannelSubnet> parse_subnet_env(std::string_view text) {
     return Error{"subnet.env is empty (expected " + std::string(kKeyList) + ")"};
   if (!missing.empty()) return Error{"subnet.env is missing " + join_missing(missing)};
 
-  const auto network = stages::parse_cidr(out.network);
-  const auto subnet = stages::parse_cidr(out.subnet);
+  const auto network = parse_cidr(out.network);
+  const auto subnet = parse_cidr(out.subnet);
   if (!network->contains(*subnet))
     return line_error(seen[1].line, "FLANNEL_SUBNET " + out.subnet +
                                         " is not inside FLANNEL_NETWORK " + out.network +

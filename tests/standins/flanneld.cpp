@@ -19,7 +19,7 @@
 
 #include "clients/etcd_client.hpp"
 #include "flanneld_lease.hpp"
-#include "stages/ipv4.hpp"
+#include "kna/ipv4.hpp"
 
 namespace {
 
@@ -67,11 +67,11 @@ bool exit_signal_within(milliseconds timeout) {
 // --public-ip, else the address of --iface (a name or an address), else loopback.
 std::optional<std::string> public_ip(const Flags& flags) {
   if (!flags.public_ip.empty()) {
-    if (!stages::parse_ipv4(flags.public_ip)) return std::nullopt;
+    if (!parse_ipv4(flags.public_ip)) return std::nullopt;
     return flags.public_ip;
   }
   if (flags.iface.empty()) return "127.0.0.1";
-  if (stages::parse_ipv4(flags.iface)) return flags.iface;
+  if (parse_ipv4(flags.iface)) return flags.iface;
   ifaddrs* list = nullptr;
   if (getifaddrs(&list) != 0) return std::nullopt;
   std::optional<std::string> found;
@@ -80,7 +80,7 @@ std::optional<std::string> public_ip(const Flags& flags) {
     if (flags.iface != it->ifa_name) continue;
     sockaddr_in addr{};
     std::memcpy(&addr, it->ifa_addr, sizeof(addr));
-    found = stages::format_ipv4(ntohl(addr.sin_addr.s_addr));
+    found = format_ipv4(ntohl(addr.sin_addr.s_addr));
   }
   freeifaddrs(list);
   return found;

@@ -18,7 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kna/catalogue.hpp"
-#include "stages/ipv4.hpp"
+#include "kna/ipv4.hpp"
 
 namespace kna::standin {
 
@@ -37,7 +37,7 @@ std::uint32_t block_size(int len) {
 }
 
 std::string lease_key(const std::string& prefix, std::uint32_t subnet, int len) {
-  return prefix + "/subnets/" + stages::format_ipv4(subnet) + "-" + std::to_string(len);
+  return prefix + "/subnets/" + format_ipv4(subnet) + "-" + std::to_string(len);
 }
 
 std::string lease_value(const LeaseRequest& request, const NetworkConfig& network) {
@@ -59,11 +59,11 @@ std::optional<std::uint32_t> subnet_of_key(const std::string& key, int len) {
   const auto dash = key.rfind('-');
   if (slash == std::string::npos || dash == std::string::npos || dash < slash) return std::nullopt;
   if (key.substr(dash + 1) != std::to_string(len)) return std::nullopt;
-  return stages::parse_ipv4(key.substr(slash + 1, dash - slash - 1));
+  return parse_ipv4(key.substr(slash + 1, dash - slash - 1));
 }
 
 Lease make_lease(const std::string& prefix, std::uint32_t subnet, int len) {
-  return Lease{subnet, len, lease_key(prefix, subnet, len), stages::format_cidr(subnet, len)};
+  return Lease{subnet, len, lease_key(prefix, subnet, len), format_cidr(subnet, len)};
 }
 
 enum class Claim { ours, taken };
@@ -99,7 +99,7 @@ Result<NetworkConfig> parse_network_config(const std::string& json_text) {
   if (!parsed.contains("Network") || !parsed["Network"].is_string())
     return Error{"network config has no \"Network\": " + json_text};
   config.network_text = parsed["Network"].get<std::string>();
-  const auto cidr = stages::parse_cidr(config.network_text);
+  const auto cidr = parse_cidr(config.network_text);
   if (!cidr || cidr->host_bits_set())
     return Error{"network config \"Network\" is not an IPv4 network: " + config.network_text};
   config.network = cidr->address;
@@ -184,15 +184,15 @@ std::optional<std::uint32_t> previous_subnet(const std::string& subnet_file,
     spdlog::warn("Ignoring {}: {}", subnet_file, parsed.error().message);
     return std::nullopt;
   }
-  const auto cidr = stages::parse_cidr(parsed.value().subnet);
-  const stages::Ipv4Cidr net{network.network, network.prefix};
+  const auto cidr = parse_cidr(parsed.value().subnet);
+  const Ipv4Cidr net{network.network, network.prefix};
   if (!cidr || cidr->prefix != network.subnet_len || !net.contains(*cidr)) return std::nullopt;
   return cidr->network();
 }
 
 Result<bool> write_subnet_env(const std::string& path, const NetworkConfig& network,
                               const Lease& lease, bool ipmasq) {
-  const FlannelSubnet subnet{network.network_text, stages::format_cidr(lease.subnet + 1, lease.len),
+  const FlannelSubnet subnet{network.network_text, format_cidr(lease.subnet + 1, lease.len),
                              network.mtu, ipmasq};
   const auto text = format_subnet_env(subnet);
   const auto dir = std::filesystem::path(path).parent_path();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "config/checks.hpp"
+#include "kna/ipv4.hpp"
 #include "config/layers.hpp"
 #include "config/machine.hpp"
 
@@ -21,11 +22,11 @@ TEST(ChecksTest, CidrSplitsAddressAndPrefix) {
   auto n = parse_cidr("10.1.0.1/16");
   ASSERT_TRUE(n.has_value());
   EXPECT_EQ(n->prefix, 16);
-  EXPECT_EQ(format_ipv4(n->address & network_mask(n->prefix)), "10.1.0.0");
+  EXPECT_EQ(format_ipv4(n->network()), "10.1.0.0");
   for (const char* bad : {"10.1.0.0", "10.1.0.0/", "10.1.0.0/x", "10.1.0.0/123", "/16"})
     EXPECT_FALSE(parse_cidr(bad).has_value()) << bad;
-  EXPECT_EQ(network_mask(0), 0U);
-  EXPECT_EQ(network_mask(32), 0xffffffffU);
+  EXPECT_EQ((Ipv4Cidr{0, 0}.mask()), 0U);
+  EXPECT_EQ((Ipv4Cidr{0, 32}.mask()), 0xffffffffU);
 }
 
 TEST(ChecksTest, VersionsFollowTheirComponentsConventions) {

@@ -1,12 +1,13 @@
 #pragma once
-// Strict IPv4 address and CIDR parsing for subnet.env (dotted quad, no leading zeros, no spaces).
+// Strict IPv4 address and CIDR parsing (dotted quad, no leading zeros, no spaces), shared by the
+// configuration checks, subnet.env and the flanneld stand-in.
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
-namespace kna::stages {
+namespace kna {
 
 struct Ipv4Cidr {
   std::uint32_t address{0};  // as written, host bits included
@@ -24,4 +25,4 @@ std::optional<Ipv4Cidr> parse_cidr(std::string_view text);
 std::string format_ipv4(std::uint32_t address);
 std::string format_cidr(std::uint32_t address, int prefix);
 
-}  // namespace kna::stages
+}  // namespace kna

@@ -1,8 +1,8 @@
-#include "stages/ipv4.hpp"
+#include "kna/ipv4.hpp"
 
 #include <charconv>
 
-namespace kna::stages {
+namespace kna {
 
 namespace {
 
@@ -59,4 +59,4 @@ std::string format_cidr(std::uint32_t address, int prefix) {
   return format_ipv4(address) + '/' + std::to_string(prefix);
 }
 
-}  // namespace kna::stages
+}  // namespace kna
