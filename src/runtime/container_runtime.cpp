@@ -1,0 +1,383 @@
+#include "runtime/container_runtime.hpp"
+
+#include <map>
+#include <optional>
+#include <vector>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "clients/docker_client.hpp"
+#include "clients/docker_events.hpp"
+#include "clients/docker_json.hpp"
+#include "runtime/container_exit.hpp"
+#include "runtime/container_launch.hpp"
+#include "runtime/image_pull_progress.hpp"
+#include "runtime/image_store.hpp"
+
+namespace kna {
+
+namespace {
+
+using Kind = DockerError::Kind;
+
+// One launched container, from launch to its reported end. Loop thread only, except `id`, which
+// never changes and is read by workers.
+struct Tracked {
+  std::string stage;
+  std::string id;
+  std::string socket;
+  ExitCallback on_exit;
+  std::optional<std::int64_t> started_nano;  // of the run we launched or adopted
+  bool stop_requested{false};
+  bool reported{false};
+  bool oom{false};
+};
+
+// One daemon, by socket path.
+struct Daemon {
+  std::shared_ptr<DockerClient> client;
+  std::shared_ptr<ImageStore> images;
+  std::unique_ptr<DockerEvents> events;
+  std::map<std::string, std::shared_ptr<Tracked>> tracked;  // by full id; loop only
+};
+
+// What inspecting a container told (on a worker), applied later on the loop.
+struct Observation {
+  enum class What { running, exited, gone, lost };
+  What what{What::lost};
+  int exit_code{0};
+  bool oom{false};
+  std::optional<std::int64_t> started_nano;
+  std::string detail;
+};
+
+Observation observe(DockerClient& client, const std::string& id) {
+  Observation o;
+  try {
+    auto info = client.inspect_container(id);
+    if (!info) {
+      o.what = Observation::What::gone;
+      o.detail = fmt::format("container {} no longer exists", short_container_id(id));
+      return o;
+    }
+    o.what = info->state.running ? Observation::What::running : Observation::What::exited;
+    o.exit_code = info->state.exit_code;
+    o.oom = info->state.oom_killed;
+    o.started_nano = docker::parse_rfc3339_nanos(info->state.started_at);
+  } catch (const DockerError& e) {
+    o.what = Observation::What::lost;
+    o.detail = e.what();
+  }
+  return o;
+}
+
+class ContainerWorkload : public Workload {
+ public:
+  ContainerWorkload(std::string id, int pid, std::function<void(Millis)> stop)
+      : id_(std::move(id)), pid_(pid), stop_(std::move(stop)) {}
+
+  std::string id() const override { return "container " + short_container_id(id_); }
+  std::optional<int> pid() const override {
+    return pid_ > 0 ? std::optional<int>(pid_) : std::nullopt;
+  }
+  void stop(Millis timeout) override { stop_(timeout); }
+
+ private:
+  std::string id_;
+  int pid_;
+  std::function<void(Millis)> stop_;
+};
+
+}  // namespace
+
+class ContainerRuntime::Workers {
+ public:
+  explicit Workers(int threads) : pool_(static_cast<std::size_t>(std::max(1, threads))) {}
+  void post(std::function<void()> fn) { boost::asio::post(pool_, std::move(fn)); }
+  void join() { pool_.join(); }
+
+ private:
+  boost::asio::thread_pool pool_;
+};
+
+struct ContainerRuntime::Core : std::enable_shared_from_this<ContainerRuntime::Core> {
+  Core(Dispatcher& d, ContainerRuntimeOptions o) : dispatcher(d), options(std::move(o)) {}
+
+  Dispatcher& dispatcher;
+  ContainerRuntimeOptions options;
+  Workers* workers{nullptr};
+  bool closed{false};
+  std::map<std::string, std::shared_ptr<Daemon>> daemons;  // by socket path
+
+  std::shared_ptr<Daemon> daemon(const std::string& socket) {
+    auto& slot = daemons[socket];
+    if (slot) return slot;
+    slot = std::make_shared<Daemon>();
+    slot->client = std::make_shared<DockerClient>(
+        DockerClientOptions{socket, Millis{5'000}, options.docker_timeout, docker::kMaxApiVersion});
+    slot->images = std::make_shared<ImageStore>(options.image_dir);
+    DockerEventsOptions events_options;
+    events_options.socket_path = socket;
+    events_options.reconnect_initial = options.events_reconnect_initial;
+    events_options.reconnect_cap = options.events_reconnect_cap;
+    // The watcher thread only posts; the loop finds the daemon again by its socket.
+    std::weak_ptr<Core> weak = shared_from_this();
+    Dispatcher* loop = &dispatcher;
+    auto on_loop = [weak, loop](std::function<void(Core&)> fn) {
+      loop->post([weak, fn = std::move(fn)] {
+        if (auto core = weak.lock(); core && !core->closed) fn(*core);
+      });
+    };
+    DockerEvents::Callbacks callbacks{
+        [on_loop, socket](const DockerEvent& e) {
+          on_loop([socket, e](Core& core) { core.on_event(socket, e); });
+        },
+        [on_loop, socket](bool first) {
+          on_loop([socket, first](Core& core) {
+            core.resync(socket, first ? "event stream connected" : "event stream reconnected");
+          });
+        },
+        [on_loop, socket](const std::string& reason) {
+          on_loop([socket, reason](Core& core) {
+            core.resync(socket, "event stream lost: " + reason);
+          });
+        }};
+    slot->events = std::make_unique<DockerEvents>(std::move(events_options), std::move(callbacks));
+    slot->events->start();
+    return slot;
+  }
+
+  void launch(const StageSpec& spec, LaunchDone done, ExitCallback on_exit) {
+    const auto* container = std::get_if<ContainerSpec>(&spec.launch);
+    std::string problem;
+    if (!container) problem = "the container runtime cannot run a host process spec";
+    if (container && container->docker_socket.empty())
+      problem = "the container spec names no docker socket";
+    if (container && container->image.empty()) problem = "the container spec names no image";
+    if (!problem.empty()) {
+      dispatcher.post([done = std::move(done), problem] { done(Error{problem}); });
+      return;
+    }
+    auto self = shared_from_this();
+    auto dm = daemon(container->docker_socket);
+    auto throttle = std::make_shared<ProgressThrottle>(options.pull_log_interval);  // loop only
+    workers->post([self, dm, stage = spec.name, c = *container, stop_timeout = spec.stop_timeout,
+                   done = std::move(done), on_exit = std::move(on_exit), throttle]() mutable {
+      std::optional<LaunchedContainer> launched;
+      std::string error;
+      try {
+        auto on_percent = [self, stage, image = c.image, throttle](int percent) {
+          self->dispatcher.post([self, stage, image, throttle, percent] {
+            if (self->closed || !throttle->allow(self->dispatcher.now())) return;
+            spdlog::info("{}: pulling {}: {}%", stage, image, percent);
+          });
+        };
+        launched = launch_container(
+            ContainerLaunch{*dm->client, *dm->images, stage, stop_timeout, on_percent}, c);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      self->dispatcher.post([self, dm, stage, launched = std::move(launched), error,
+                             done = std::move(done), on_exit = std::move(on_exit)]() mutable {
+        if (self->closed) return;
+        if (!launched) {
+          done(Error{error});
+          return;
+        }
+        self->adopt_launched(dm, stage, *launched, std::move(done), std::move(on_exit));
+      });
+    });
+  }
+
+  void adopt_launched(const std::shared_ptr<Daemon>& dm, const std::string& stage,
+                      const LaunchedContainer& launched, LaunchDone done, ExitCallback on_exit) {
+    auto t = std::make_shared<Tracked>();
+    t->stage = stage;
+    t->id = launched.id;
+    t->socket = dm->client->socket_path();
+    t->on_exit = std::move(on_exit);
+    t->started_nano = launched.started_nano;
+    if (auto it = dm->tracked.find(t->id); it != dm->tracked.end()) {
+      report(it->second, container_gone_status(false, "taken over by a newer launch"));
+    }
+    dm->tracked[t->id] = t;
+    std::weak_ptr<Core> weak = shared_from_this();
+    done(std::unique_ptr<Workload>(
+        new ContainerWorkload(launched.id, launched.pid, [weak, t](Millis timeout) {
+          if (auto core = weak.lock()) core->stop(t, timeout);
+        })));
+    // A death between the worker's last look and now reached nobody: look once more.
+    recheck(dm, {t});
+  }
+
+  void on_event(const std::string& socket, const DockerEvent& e) {
+    auto dm = daemons.at(socket);
+    auto it = dm->tracked.find(e.id);
+    if (it == dm->tracked.end()) {
+      spdlog::debug("docker {}: {} of untracked container {}", socket, e.action,
+                    short_container_id(e.id));
+      return;
+    }
+    auto t = it->second;
+    if (e.action == "oom") {
+      t->oom = true;
+      spdlog::warn("{}: container {} ran out of memory", t->stage, short_container_id(t->id));
+    } else if (e.action == "die") {
+      if (t->started_nano && e.time_nano > 0 && e.time_nano < *t->started_nano) {
+        spdlog::debug("{}: ignored the die event of an earlier run of container {}", t->stage,
+                      short_container_id(t->id));
+        return;
+      }
+      if (auto code = e.exit_code()) {
+        report(t, container_exit_status(*code, t->stop_requested, t->oom));
+      } else {
+        recheck(dm, {t});
+      }
+    } else if (e.action == "destroy") {
+      report(t, container_gone_status(t->stop_requested, "the container was removed"));
+    }
+  }
+
+  // After (re)connecting or losing a daemon's event stream: events may have been missed.
+  void resync(const std::string& socket, const std::string& why) {
+    auto dm = daemons.at(socket);
+    std::vector<std::shared_ptr<Tracked>> all;
+    for (const auto& [id, t] : dm->tracked) all.push_back(t);
+    if (all.empty()) return;
+    spdlog::info("docker {}: {}: checking {} containers", socket, why, all.size());
+    recheck(dm, std::move(all));
+  }
+
+  void recheck(const std::shared_ptr<Daemon>& dm, std::vector<std::shared_ptr<Tracked>> ts) {
+    if (closed) return;
+    std::vector<std::string> ids;
+    for (const auto& t : ts) ids.push_back(t->id);
+    auto self = shared_from_this();
+    workers->post([self, dm, ts = std::move(ts), ids = std::move(ids)] {
+      std::vector<Observation> seen;
+      for (const auto& id : ids) seen.push_back(observe(*dm->client, id));
+      self->dispatcher.post([self, ts, seen = std::move(seen)] {
+        if (self->closed) return;
+        for (std::size_t i = 0; i < ts.size(); ++i) self->apply(ts[i], seen[i]);
+      });
+    });
+  }
+
+  void apply(const std::shared_ptr<Tracked>& t, const Observation& o) {
+    if (t->reported) return;
+    switch (o.what) {
+      case Observation::What::running:
+        if (t->started_nano && o.started_nano && *o.started_nano != *t->started_nano) {
+          report(t, container_gone_status(t->stop_requested,
+                                          "it ended and docker restarted it (restart policy)"));
+        }
+        return;
+      case Observation::What::exited:
+        report(t, container_exit_status(o.exit_code, t->stop_requested, o.oom || t->oom));
+        return;
+      case Observation::What::gone:
+        report(t, container_gone_status(t->stop_requested, o.detail));
+        return;
+      case Observation::What::lost: {
+        ExitStatus s;
+        s.cause = ExitStatus::Cause::lost;
+        s.detail = o.detail;
+        report(t, s);
+        return;
+      }
+    }
+  }
+
+  void report(const std::shared_ptr<Tracked>& t, const ExitStatus& status) {
+    if (t->reported) return;
+    t->reported = true;
+    if (auto dm = daemons.find(t->socket); dm != daemons.end()) {
+      auto it = dm->second->tracked.find(t->id);
+      if (it != dm->second->tracked.end() && it->second == t) dm->second->tracked.erase(it);
+    }
+    spdlog::info("{}: container {} ended: {}", t->stage, short_container_id(t->id),
+                 status.describe());
+    auto on_exit = std::move(t->on_exit);
+    if (on_exit) on_exit(status);
+  }
+
+  void stop(const std::shared_ptr<Tracked>& t, Millis timeout) {
+    if (closed || t->reported || t->stop_requested) return;
+    t->stop_requested = true;
+    const auto seconds = std::chrono::ceil<std::chrono::seconds>(std::max(timeout, Millis{0}));
+    spdlog::info("{}: stopping container {} (docker stop: SIGTERM, SIGKILL after {}s)", t->stage,
+                 short_container_id(t->id), seconds.count());
+    auto dm = daemons.at(t->socket);
+    auto self = shared_from_this();
+    workers->post([self, dm, t, id = t->id, seconds] {
+      Observation o;
+      try {
+        // Returns once the container has stopped; the die event usually arrives first.
+        dm->client->stop_container(id, seconds);
+        o = observe(*dm->client, id);
+        if (o.what == Observation::What::running) {
+          spdlog::warn("container {} still runs after docker stop, killing it",
+                       short_container_id(id));
+          dm->client->kill_container(id, "SIGKILL");
+          o = observe(*dm->client, id);
+        }
+      } catch (const DockerError& e) {
+        o = e.kind() == Kind::unavailable || e.kind() == Kind::timeout ? Observation{}
+                                                                       : observe(*dm->client, id);
+        if (o.what == Observation::What::lost && o.detail.empty()) o.detail = e.what();
+      }
+      self->dispatcher.post([self, t, o] {
+        if (self->closed) return;
+        if (o.what == Observation::What::running) {
+          spdlog::error("{}: container {} is still running after docker stop and kill", t->stage,
+                        short_container_id(t->id));
+          ExitStatus s;
+          s.cause = ExitStatus::Cause::lost;
+          s.detail = "still running after docker stop and kill";
+          self->report(t, s);
+          return;
+        }
+        self->apply(t, o);
+      });
+    });
+  }
+
+  std::size_t tracked_count() const {
+    std::size_t n = 0;
+    for (const auto& [socket, dm] : daemons) n += dm->tracked.size();
+    return n;
+  }
+};
+
+ContainerRuntime::ContainerRuntime(Dispatcher& dispatcher, ContainerRuntimeOptions options)
+    : core_(std::make_shared<Core>(dispatcher, std::move(options))),
+      workers_(std::make_unique<Workers>(core_->options.worker_threads)) {
+  core_->workers = workers_.get();
+}
+
+ContainerRuntime::~ContainerRuntime() {
+  core_->closed = true;
+  // Watchers first (their threads post to the loop), then abort the calls the workers wait on.
+  for (auto& [socket, dm] : core_->daemons) dm->events->stop();
+  for (auto& [socket, dm] : core_->daemons) dm->client->stop();
+  workers_->join();
+  core_->workers = nullptr;
+  // Their on_exit will never run: let go of whatever those callbacks hold.
+  for (auto& [socket, dm] : core_->daemons) {
+    for (auto& [id, t] : dm->tracked) t->on_exit = nullptr;
+    dm->tracked.clear();
+  }
+}
+
+void ContainerRuntime::launch(const StageSpec& spec, LaunchDone done, ExitCallback on_exit) {
+  core_->launch(spec, std::move(done), std::move(on_exit));
+}
+
+std::size_t ContainerRuntime::tracked() const {
+  return core_->tracked_count();
+}
+
+}  // namespace kna
