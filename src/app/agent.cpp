@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <random>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <spdlog/spdlog.h>
 
 #include "api/server.hpp"
 #include "app/facts.hpp"
@@ -23,8 +23,8 @@
 #include "platform/sd_notify.hpp"
 #include "runtime/asio_dispatcher.hpp"
 #include "runtime/container_runtime.hpp"
-#include "runtime/process_runtime.hpp"
 #include "runtime/prober.hpp"
+#include "runtime/process_runtime.hpp"
 #include "runtime/runtime_router.hpp"
 
 namespace kna::app {
@@ -83,6 +83,7 @@ int run_agent(const LoadedConfig& loaded) {
   ProcessRuntime processes(io, dispatcher);
   ContainerRuntimeOptions container_options;
   container_options.image_dir = cfg.paths.image_dir;
+  container_options.pull_progress_bar = isatty(STDERR_FILENO) && cfg.log_format == LogFormat::text;
   ContainerRuntime containers(dispatcher, container_options);
   RuntimeRouter runtime(dispatcher, processes, &containers);
   RealProber prober(io, dispatcher);

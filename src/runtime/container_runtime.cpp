@@ -1,5 +1,6 @@
 #include "runtime/container_runtime.hpp"
 
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <vector>
@@ -163,16 +164,25 @@ struct ContainerRuntime::Core : std::enable_shared_from_this<ContainerRuntime::C
     }
     auto self = shared_from_this();
     auto dm = daemon(container->docker_socket);
-    auto throttle = std::make_shared<ProgressThrottle>(options.pull_log_interval);  // loop only
+    const bool bar = options.pull_progress_bar;
+    auto throttle = std::make_shared<ProgressThrottle>(
+        bar ? Millis(200) : options.pull_log_interval);  // loop only
     workers->post([self, dm, stage = spec.name, c = *container, stop_timeout = spec.stop_timeout,
-                   done = std::move(done), on_exit = std::move(on_exit), throttle]() mutable {
+                   done = std::move(done), on_exit = std::move(on_exit), throttle, bar]() mutable {
       std::optional<LaunchedContainer> launched;
       std::string error;
       try {
-        auto on_percent = [self, stage, image = c.image, throttle](int percent) {
-          self->dispatcher.post([self, stage, image, throttle, percent] {
-            if (self->closed || !throttle->allow(self->dispatcher.now())) return;
-            spdlog::info("{}: pulling {}: {}%", stage, image, percent);
+        auto on_percent = [self, stage, image = c.image, throttle, bar](int percent) {
+          self->dispatcher.post([self, stage, image, throttle, percent, bar] {
+            if (self->closed) return;
+            if (percent < 100 && !throttle->allow(self->dispatcher.now())) return;
+            if (bar) {
+              std::fprintf(stderr, "\r\033[K%s%s", progress_bar_line(stage, image, percent).c_str(),
+                           percent >= 100 ? "\n" : "");
+              std::fflush(stderr);
+            } else {
+              spdlog::info("{}: pulling {}: {}%", stage, image, percent);
+            }
           });
         };
         launched = launch_container(

@@ -20,6 +20,8 @@ struct ContainerRuntimeOptions {
   Millis docker_timeout{60'000};  // one Docker API request
   Millis events_reconnect_initial{100};
   Millis events_reconnect_cap{5'000};
+  // In the foreground on a terminal: redraw a progress bar on stderr instead of logging lines.
+  bool pull_progress_bar{false};
 };
 
 class ContainerRuntime : public Runtime {

@@ -2,6 +2,15 @@
 
 namespace kna {
 
+std::string progress_bar_line(const std::string& stage, const std::string& image, int percent,
+                              int width) {
+  const int clamped = percent < 0 ? 0 : (percent > 100 ? 100 : percent);
+  const int filled = clamped * width / 100;
+  return stage + ": pulling " + image + " [" + std::string(static_cast<std::size_t>(filled), '#') +
+         std::string(static_cast<std::size_t>(width - filled), ' ') + "] " +
+         std::to_string(clamped) + "%";
+}
+
 std::optional<int> PullProgressTracker::update(const PullProgress& line) {
   if (line.id.empty()) return std::nullopt;  // about the whole image, not a layer
   Layer& layer = layers_[line.id];

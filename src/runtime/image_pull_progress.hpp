@@ -31,6 +31,10 @@ class PullProgressTracker {
   int percent_{-1};
 };
 
+// One line of the terminal progress bar: "etcd: pulling img [#########           ] 45%".
+std::string progress_bar_line(const std::string& stage, const std::string& image, int percent,
+                              int width = 30);
+
 class ProgressThrottle {
  public:
   explicit ProgressThrottle(Millis interval) : interval_(interval) {}

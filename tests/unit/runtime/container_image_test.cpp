@@ -41,3 +41,16 @@ TEST(ContainerImagePull, ThrottleAllowsOneLogLinePerInterval) {
 
 }  // namespace
 }  // namespace kna
+
+namespace kna {
+namespace {
+
+TEST(PullProgressBar, FillsInProportionAndClamps) {
+  EXPECT_EQ(progress_bar_line("etcd", "img", 50, 10), "etcd: pulling img [#####     ] 50%");
+  EXPECT_EQ(progress_bar_line("etcd", "img", 0, 4), "etcd: pulling img [    ] 0%");
+  EXPECT_EQ(progress_bar_line("etcd", "img", 130, 4), "etcd: pulling img [####] 100%");
+  EXPECT_EQ(progress_bar_line("etcd", "img", -1, 4), "etcd: pulling img [    ] 0%");
+}
+
+}  // namespace
+}  // namespace kna
