@@ -49,9 +49,10 @@ skip_unless_root() {
 # These set globals (NODE_NS, NODE_CFG, AGENT_PID) rather than print them: a $(…) subshell would
 # lose what they record for cleanup.
 
-# make_node NAME ADDRESS → NODE_NS: a network namespace with lo and eth0 holding ADDRESS/24 and the default
-# route. eth0 is one end of a veth pair whose other end (eth0-peer) stays in the same namespace, so
-# nothing the node sends can leave it (the dummy link type is not in every kernel).
+# make_node NAME ADDRESS → NODE_NS: a network namespace with lo and eth0 holding ADDRESS/24. eth0 is
+# one end of a veth pair whose other end (eth0-peer) stays in the same namespace (the dummy link
+# type is not in every kernel), and there is no default route: nothing the node sends can leave
+# it, and an attempt to reach the outside (an image pull) fails at once instead of timing out.
 make_node() {
   local ns="kna-$1-$$"
   ip netns add "$ns"
@@ -61,7 +62,6 @@ make_node() {
   ip -n "$ns" link set eth0-peer up
   ip -n "$ns" addr add "$2/24" dev eth0
   ip -n "$ns" link set eth0 up
-  ip -n "$ns" route add default dev eth0
   NODE_NS=$ns
 }
 
@@ -132,9 +132,10 @@ status_of() {  # status_of CONFIG STAGE → prints the stage's state
 stage_is() { [ "$(status_of "$1" "$2")" = "$3" ]; }
 stage_is_not() { ! stage_is "$@"; }
 # link_has NS LINK CIDR: the link in the node's namespace carries the address
-link_has() { ip -n "$1" -4 addr show "$2" 2>/dev/null | grep -q "inet $3 "; }
+# (captured, not piped into grep -q: with pipefail the writer's SIGPIPE would fail the check)
+link_has() { [[ "$(ip -n "$1" -4 addr show "$2" 2>/dev/null)" == *"inet $3 "* ]]; }
 # no_process_matching PATTERN: nothing runs whose command line matches (pgrep -f, never itself)
-no_process_matching() { ! pgrep -f "$1" | grep -qvx "$$"; }
+no_process_matching() { [ -z "$(pgrep -f "$1" | grep -vx "$$")" ]; }
 all_ready() { "$KNA_AGENT" status --config "$1" >/dev/null 2>&1; }
 
 # stage_field CONFIG STAGE FIELD → a field of the stage in `status -o json` (one key per line;

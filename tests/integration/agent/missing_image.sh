@@ -23,7 +23,8 @@ wait_for 60 "etcd is retried with backoff" retried
 err=$(stage_field "$cfg" etcd last_error)
 check "the error names the image and where it looked ($err)" \
   bash -c "grep -q 'kna-test/absent:1' <<<\"\$1\" && grep -q 'not present' <<<\"\$1\"" _ "$err"
-retry_scheduled() { stage_field "$cfg" etcd next_retry | grep -q '^20'; }
+# (not a pipe into grep -q: with pipefail, the writer's SIGPIPE would fail it)
+retry_scheduled() { [[ "$(stage_field "$cfg" etcd next_retry)" == 20* ]]; }
 wait_for 60 "a next retry is scheduled and shown" retry_scheduled
 check "the agent still answers status" stage_is "$cfg" bootstrap-docker ready
 check "SIGTERM stops the agent with exit 0" stop_agents
