@@ -53,8 +53,8 @@ struct StageConfig {
   RuntimeKind runtime{RuntimeKind::process};
   std::string image;   // container runtime; empty = chosen from ARCH and version
   std::string binary;  // process runtime; an absolute path, or a bare name searched in PATH
-  std::vector<std::string> extra_args;       // appended to the built-in arguments
-  std::map<std::string, std::string> env;    // added to the child's environment
+  std::vector<std::string> extra_args;     // appended to the built-in arguments
+  std::map<std::string, std::string> env;  // added to the child's environment
   // Container runtime: run privileged (flanneld, kubelet and kube-proxy need it to manage the
   // host's network; a sandbox without every capability cannot grant it).
   bool privileged{false};
@@ -102,9 +102,9 @@ struct Config {
   std::string dns_domain{"cluster.local"};
   std::string dns_server_ip{"10.0.0.10"};
   std::string restart_policy{"unless-stopped"};
-  std::string master_ip;     // required for workers; a master defaults to NET_INTERFACE's address
-  std::string arch;          // amd64, arm, arm64, ppc64le; default from uname -m
-  std::string net_interface; // default: the interface of the default route
+  std::string master_ip;      // required for workers; a master defaults to NET_INTERFACE's address
+  std::string arch;           // amd64, arm, arm64, ppc64le; default from uname -m
+  std::string net_interface;  // default: the interface of the default route
   int timeout_for_services{20};  // seconds; the default readiness deadline of every stage
 
   std::string api_token;  // optional bearer token for the API server; a secret, always redacted
@@ -134,9 +134,9 @@ inline StageConfig default_stage_config(const std::string& stage) {
 }
 
 inline const std::vector<std::string>& all_stage_names() {
-  static const std::vector<std::string> names{kStageBootstrapDocker, kStageEtcd,    kStageFlannel,
-                                              kStageMainDocker,      kStageCriDockerd,
-                                              kStageKubelet,         kStageKubeProxy};
+  static const std::vector<std::string> names{
+      kStageBootstrapDocker, kStageEtcd,    kStageFlannel,  kStageMainDocker,
+      kStageCriDockerd,      kStageKubelet, kStageKubeProxy};
   return names;
 }
 

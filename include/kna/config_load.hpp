@@ -27,19 +27,20 @@ inline constexpr int kExitConfig = 78;       // EX_CONFIG
 enum class ValueSource { default_value, file, env, flag, machine };
 const char* to_string(ValueSource s);
 
-// Facts about the machine that some defaults come from; detected by detect_machine(), faked in tests.
+// Facts about the machine that some defaults come from; detected by detect_machine(), faked in
+// tests.
 struct MachineFacts {
-  std::string uname_machine;           // `uname -m`: x86_64, armv7l, aarch64, ppc64le …
-  std::string default_route_interface; // from /proc/net/route; empty if there is no default route
-  std::string default_route_address;   // IPv4 address of that interface; empty if unknown
+  std::string uname_machine;            // `uname -m`: x86_64, armv7l, aarch64, ppc64le …
+  std::string default_route_interface;  // from /proc/net/route; empty if there is no default route
+  std::string default_route_address;    // IPv4 address of that interface; empty if unknown
   std::string hostname;
 };
 MachineFacts detect_machine();
 
 // What the command line and the process gave us, before any interpretation.
 struct ConfigInputs {
-  std::optional<std::string> config_path;               // --config; nullopt: kDefaultConfigPath
-  std::map<std::string, std::string> env;               // the process environment
+  std::optional<std::string> config_path;                  // --config; nullopt: kDefaultConfigPath
+  std::map<std::string, std::string> env;                  // the process environment
   std::vector<std::pair<std::string, std::string>> flags;  // (config key, raw value), in order
 };
 

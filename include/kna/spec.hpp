@@ -20,8 +20,8 @@ struct ProcessSpec {
 };
 
 struct Mount {
-  std::string source;       // host path
-  std::string target;       // path in the container
+  std::string source;  // host path
+  std::string target;  // path in the container
   bool read_only{false};
   std::string propagation;  // "", "shared", "rshared", "slave", "rslave", "private", "rprivate"
   bool operator==(const Mount&) const = default;
@@ -62,7 +62,7 @@ struct ProbeSpec {
   std::string unix_socket;    // http: connect to this unix socket instead of the url's host:port
   std::string body_contains;  // http: optional
   std::string path;           // file
-  bool parse_subnet_env{false};  // file: must also parse as flannel's subnet.env
+  bool parse_subnet_env{false};   // file: must also parse as flannel's subnet.env
   std::vector<std::string> argv;  // command
   // After the check passes, this named action of the agent must succeed too before the stage is
   // ready; "" for none. kActionFlannelConfig: etcd is ready for flannel once the network config

@@ -62,10 +62,10 @@ struct Transition {
 struct StageStatus {
   std::string name;
   StageState state{StageState::waiting};
-  TimePoint since;               // entered `state`
+  TimePoint since;  // entered `state`
   std::optional<TimePoint> ready_since;
-  int restarts{0};               // launches after the first
-  std::string workload;          // "pid 1234", "container …", or empty
+  int restarts{0};       // launches after the first
+  std::string workload;  // "pid 1234", "container …", or empty
   std::optional<int> pid;
   std::optional<ExitStatus> last_exit;
   std::string last_error;

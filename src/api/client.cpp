@@ -13,9 +13,10 @@ Result<std::string> get_from_agent(const std::string& socket_path, const std::st
                                    Millis timeout) {
   std::error_code ec;
   if (!std::filesystem::exists(socket_path, ec)) {
-    return Error{fmt::format("no agent is running: {} does not exist (start one with "
-                             "`kube-node-agent run`, or pass --status-socket)",
-                             socket_path)};
+    return Error{
+        fmt::format("no agent is running: {} does not exist (start one with "
+                    "`kube-node-agent run`, or pass --status-socket)",
+                    socket_path)};
   }
   httplib::Client client(socket_path);
   client.set_address_family(AF_UNIX);
@@ -29,9 +30,10 @@ Result<std::string> get_from_agent(const std::string& socket_path, const std::st
   if (!res) {
     const auto err = res.error();
     if (err == httplib::Error::Connection) {
-      return Error{fmt::format("no agent answers on {}: the socket is stale (is the agent "
-                               "running?)",
-                               socket_path)};
+      return Error{
+          fmt::format("no agent answers on {}: the socket is stale (is the agent "
+                      "running?)",
+                      socket_path)};
     }
     return Error{fmt::format("the agent on {} did not answer GET {}: {}", socket_path, path,
                              httplib::to_string(err))};
@@ -48,8 +50,8 @@ Result<AgentReport> fetch_status(const std::string& socket_path, Millis timeout)
   if (!body) return body.error();
   auto j = nlohmann::json::parse(body.value(), nullptr, false);
   if (j.is_discarded()) {
-    return Error{fmt::format("the agent on {} answered with something that is not JSON",
-                             socket_path)};
+    return Error{
+        fmt::format("the agent on {} answered with something that is not JSON", socket_path)};
   }
   return report_from_json(j);
 }

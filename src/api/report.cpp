@@ -9,7 +9,9 @@ namespace {
 
 using nlohmann::json;
 
-std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
+std::string or_dash(const std::string& s) {
+  return s.empty() ? "-" : s;
+}
 
 json opt_time(const std::optional<WallTime>& t) {
   return t ? json(format_time(*t)) : json(nullptr);
@@ -114,10 +116,13 @@ json to_json(const AgentReport& report) {
         {"deps", s.deps},
     });
   }
-  return {{"node", report.node},       {"role", report.role},
-          {"version", report.version}, {"pid", report.pid},
+  return {{"node", report.node},
+          {"role", report.role},
+          {"version", report.version},
+          {"pid", report.pid},
           {"started", format_time(report.started)},
-          {"ready", report.ready},     {"stopping", report.stopping},
+          {"ready", report.ready},
+          {"stopping", report.stopping},
           {"stages", stages}};
 }
 
@@ -161,12 +166,12 @@ Result<AgentReport> report_from_json(const json& j) {
 }
 
 std::string render_status_table(const AgentReport& report, WallTime now) {
-  std::string out = fmt::format("node {} ({}), agent {} pid {}, up {}, {}\n", report.node,
-                                report.role, report.version, report.pid,
-                                format_duration(now - report.started),
-                                report.stopping ? "stopping"
-                                : report.ready  ? "all stages ready"
-                                                : "not ready");
+  std::string out =
+      fmt::format("node {} ({}), agent {} pid {}, up {}, {}\n", report.node, report.role,
+                  report.version, report.pid, format_duration(now - report.started),
+                  report.stopping ? "stopping"
+                  : report.ready  ? "all stages ready"
+                                  : "not ready");
   out += fmt::format("{:<17} {:<9} {:<22} {:>8} {:>8}  {}\n", "STAGE", "STATE", "PID/CONTAINER",
                      "UPTIME", "RESTARTS", "LAST ERROR");
   for (const auto& s : report.stages) {

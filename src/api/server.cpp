@@ -69,15 +69,17 @@ ApiServer::ApiServer(std::string socket_path, const StatusBoard& board,
   svr.Get("/v1/status", [&board](const httplib::Request&, httplib::Response& res) {
     res.set_content(board.status_json(), "application/json");
   });
-  svr.Get("/metrics", [metrics = std::move(metrics)](const httplib::Request&,
-                                                     httplib::Response& res) {
-    res.set_content(metrics ? metrics() : std::string(), "text/plain; version=0.0.4");
-  });
+  svr.Get("/metrics",
+          [metrics = std::move(metrics)](const httplib::Request&, httplib::Response& res) {
+            res.set_content(metrics ? metrics() : std::string(), "text/plain; version=0.0.4");
+          });
   svr.set_read_timeout(5, 0);
   svr.set_write_timeout(5, 0);
 }
 
-ApiServer::~ApiServer() { stop(); }
+ApiServer::~ApiServer() {
+  stop();
+}
 
 Result<bool> ApiServer::start() {
   namespace fs = std::filesystem;
@@ -93,8 +95,9 @@ Result<bool> ApiServer::start() {
                    ": stop it first, or give this one another paths.status_socket"};
     }
     if (!fs::is_socket(fs::symlink_status(socket_path_, ec))) {
-      return Error{socket_path_ + " exists and is not a socket: remove it or choose another "
-                                  "paths.status_socket"};
+      return Error{socket_path_ +
+                   " exists and is not a socket: remove it or choose another "
+                   "paths.status_socket"};
     }
     fs::remove(socket_path_, ec);  // stale: left behind by an agent that died
     spdlog::info("api: replaced stale socket {}", socket_path_);

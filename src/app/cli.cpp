@@ -4,9 +4,9 @@
 #include <iostream>
 #include <optional>
 
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "api/client.hpp"
 #include "app/agent.hpp"

@@ -5,7 +5,9 @@
 
 namespace kna::app {
 
-std::string subnet_env_path(const Config& cfg) { return cfg.paths.flannel_run_dir + "/subnet.env"; }
+std::string subnet_env_path(const Config& cfg) {
+  return cfg.paths.flannel_run_dir + "/subnet.env";
+}
 
 Result<FlannelSubnet> read_subnet(const Config& cfg) {
   const std::string path = subnet_env_path(cfg);

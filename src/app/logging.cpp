@@ -4,11 +4,11 @@
 
 #include <memory>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/details/fmt_helper.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 namespace kna::app {
 namespace {
@@ -17,9 +17,8 @@ namespace {
 class JsonFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        msg.time.time_since_epoch())
-                        .count();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
     nlohmann::json line = {
         {"ts", static_cast<double>(ms) / 1000.0},
         {"level", spdlog::level::to_string_view(msg.level).data()},

@@ -1,8 +1,8 @@
 #include "app/node_prober.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <spdlog/spdlog.h>
 
 #include "clients/etcd_client.hpp"
 #include "clients/flannel_config.hpp"
@@ -37,7 +37,9 @@ struct NodeProber::Impl {
 NodeProber::NodeProber(Dispatcher& dispatcher, Prober& base, const Config& cfg)
     : impl_(std::make_unique<Impl>(dispatcher, base, cfg)) {}
 
-NodeProber::~NodeProber() { impl_->pool.join(); }
+NodeProber::~NodeProber() {
+  impl_->pool.join();
+}
 
 void NodeProber::check(const ProbeSpec& spec, std::function<void(ProbeResult)> done) {
   if (spec.action.empty()) {
@@ -53,11 +55,11 @@ void NodeProber::check(const ProbeSpec& spec, std::function<void(ProbeResult)> d
       done(ProbeResult{false, "unknown readiness action '" + spec.action + "'"});
       return;
     }
-    boost::asio::post(impl_->pool, [this, timeout = spec.policy.timeout,
-                                    done = std::move(done)]() mutable {
-      ProbeResult r = impl_->write_flannel_config(timeout);
-      impl_->dispatcher.post([r = std::move(r), done = std::move(done)]() mutable { done(r); });
-    });
+    boost::asio::post(
+        impl_->pool, [this, timeout = spec.policy.timeout, done = std::move(done)]() mutable {
+          ProbeResult r = impl_->write_flannel_config(timeout);
+          impl_->dispatcher.post([r = std::move(r), done = std::move(done)]() mutable { done(r); });
+        });
   });
 }
 

@@ -31,9 +31,13 @@ SubnetTracker::SubnetTracker(boost::asio::io_context& io, const Config& cfg,
 
 SubnetTracker::~SubnetTracker() = default;
 
-Result<bool> SubnetTracker::start() { return watch_->watcher.start(); }
+Result<bool> SubnetTracker::start() {
+  return watch_->watcher.start();
+}
 
-void SubnetTracker::stop() { watch_->watcher.stop(); }
+void SubnetTracker::stop() {
+  watch_->watcher.stop();
+}
 
 Result<FlannelSubnet> SubnetTracker::prepare_main_docker() {
   auto subnet = read_subnet(cfg_);

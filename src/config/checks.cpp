@@ -8,7 +8,6 @@
 namespace kna::config {
 namespace {
 
-
 std::string lower(std::string_view s) {
   std::string out;
   for (unsigned char c : s) out += static_cast<char>(std::tolower(c));

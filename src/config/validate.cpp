@@ -7,8 +7,8 @@
 #include <fmt/format.h>
 
 #include "config/checks.hpp"
-#include "kna/ipv4.hpp"
 #include "config/options.hpp"
+#include "kna/ipv4.hpp"
 
 namespace kna::config {
 namespace {

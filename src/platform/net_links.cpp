@@ -37,7 +37,9 @@ std::optional<std::string> link_ipv4_cidr(const std::string& link) {
   return found;
 }
 
-bool link_exists(const std::string& link) { return ::if_nametoindex(link.c_str()) != 0; }
+bool link_exists(const std::string& link) {
+  return ::if_nametoindex(link.c_str()) != 0;
+}
 
 Result<bool> delete_link(const std::string& link) {
   const unsigned index = ::if_nametoindex(link.c_str());

@@ -8,9 +8,9 @@
 #include <cstring>
 #include <filesystem>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <spdlog/spdlog.h>
 
 namespace kna {
 
@@ -50,7 +50,9 @@ FileWatcher::FileWatcher(boost::asio::io_context& io, std::string dir, std::stri
                          std::function<void()> on_change)
     : impl_(std::make_shared<Impl>(io, std::move(dir), std::move(name), std::move(on_change))) {}
 
-FileWatcher::~FileWatcher() { stop(); }
+FileWatcher::~FileWatcher() {
+  stop();
+}
 
 Result<bool> FileWatcher::start() {
   std::error_code ec;

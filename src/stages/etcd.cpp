@@ -12,16 +12,15 @@ constexpr const char* kDataDirInContainer = "/var/etcd/data";
 
 std::vector<std::string> etcd_flags(const StageContext& ctx, const std::string& data_dir) {
   // 4001 is etcd 2's legacy client port; 2.x-era flanneld and tools still use it.
-  std::vector<std::string> flags{"--listen-client-urls=http://0.0.0.0:2379,http://0.0.0.0:4001",
-                                 "--advertise-client-urls=http://" + ctx.cfg.master_ip + ":2379",
-                                 "--listen-peer-urls=http://0.0.0.0:2380",
-                                 // etcd 3 advertises the default route's address when listening
-                                 // on 0.0.0.0, which then mismatches the default initial cluster
-                                 // (localhost): name both explicitly.
-                                 "--initial-advertise-peer-urls=http://" + ctx.cfg.master_ip +
-                                     ":2380",
-                                 "--initial-cluster=default=http://" + ctx.cfg.master_ip + ":2380",
-                                 "--data-dir=" + data_dir};
+  std::vector<std::string> flags{
+      "--listen-client-urls=http://0.0.0.0:2379,http://0.0.0.0:4001",
+      "--advertise-client-urls=http://" + ctx.cfg.master_ip + ":2379",
+      "--listen-peer-urls=http://0.0.0.0:2380",
+      // etcd 3 advertises the default route's address when listening
+      // on 0.0.0.0, which then mismatches the default initial cluster
+      // (localhost): name both explicitly.
+      "--initial-advertise-peer-urls=http://" + ctx.cfg.master_ip + ":2380",
+      "--initial-cluster=default=http://" + ctx.cfg.master_ip + ":2380", "--data-dir=" + data_dir};
   if (etcd_needs_enable_v2(ctx.cfg)) flags.push_back("--enable-v2=true");
   return flags;
 }

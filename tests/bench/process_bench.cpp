@@ -10,14 +10,14 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/io_context.hpp>
 
 #include "bench_output.hpp"
 #include "kna/supervisor.hpp"
 #include "runtime/asio_dispatcher.hpp"
-#include "runtime/process_runtime.hpp"
 #include "runtime/prober.hpp"
+#include "runtime/process_runtime.hpp"
 
 namespace {
 

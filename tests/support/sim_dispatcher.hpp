@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <deque>
-#include <optional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include "kna/time.hpp"

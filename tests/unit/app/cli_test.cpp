@@ -40,9 +40,9 @@ class CliTest : public ::testing::Test {
 
   // Flags for a worker whose every machine-derived value is given, so the output is stable.
   std::vector<std::string> worker(std::vector<std::string> v) const {
-    for (const char* f : {"--config", config_.c_str(), "--role", "worker", "--master-ip",
-                          "10.9.8.7", "--arch", "arm", "--net-interface", "eth0", "--node-name",
-                          "pi-1"}) {
+    for (const char* f :
+         {"--config", config_.c_str(), "--role", "worker", "--master-ip", "10.9.8.7", "--arch",
+          "arm", "--net-interface", "eth0", "--node-name", "pi-1"}) {
       v.emplace_back(f);
     }
     return v;
@@ -100,9 +100,9 @@ TEST_F(CliTest, MissingExplicitConfigFileIsInvalidConfiguration) {
 TEST_F(CliTest, PlanShowsEveryWorkerStageWithItsCommand) {
   auto r = run_program(worker(cmd({"plan"})), env());
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  for (const char* s : {"bootstrap-docker", "flannel", "main-docker", "kubelet", "kube-proxy",
-                        "--bip=${FLANNEL_SUBNET}", "quay.io/coreos/flannel:0.5.5-arm",
-                        "--iptables=false"}) {
+  for (const char* s :
+       {"bootstrap-docker", "flannel", "main-docker", "kubelet", "kube-proxy",
+        "--bip=${FLANNEL_SUBNET}", "quay.io/coreos/flannel:0.5.5-arm", "--iptables=false"}) {
     EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
   }
   EXPECT_EQ(r.out.find("etcd-arm"), std::string::npos) << "a worker runs no etcd\n" << r.out;
@@ -139,8 +139,9 @@ TEST_F(CliTest, StatusWithoutAgentExits69) {
 TEST_F(CliTest, RunServesStatusAndStopsOnSigterm) {
   const std::string sock = dir_ + "/run/agent.sock";
   std::vector<std::string> args = worker(cmd({"run"}));
-  for (const std::string& s : {"paths.run_dir=" + dir_ + "/run", "paths.state_dir=" + dir_ +
-                               "/state", "paths.status_socket=" + sock}) {
+  for (const std::string& s :
+       {"paths.run_dir=" + dir_ + "/run", "paths.state_dir=" + dir_ + "/state",
+        "paths.status_socket=" + sock}) {
     args.insert(args.end(), {"--set", s});
   }
   for (const char* stage : {"bootstrap-docker", "etcd", "flannel", "main-docker", "cri-dockerd",

@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "config/checks.hpp"
-#include "kna/ipv4.hpp"
 #include "config/layers.hpp"
 #include "config/machine.hpp"
+#include "kna/ipv4.hpp"
 
 namespace kna::config {
 namespace {

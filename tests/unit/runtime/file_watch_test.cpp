@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
 
 namespace kna {
 namespace {

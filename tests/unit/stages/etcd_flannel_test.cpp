@@ -20,11 +20,13 @@ ContainerSpec expected_etcd(const std::string& image, Argv extra_flags = {}) {
   ContainerSpec c;
   c.docker_socket = "/var/run/docker-bootstrap.sock";
   c.image = image;
-  c.cmd = {"/usr/local/bin/etcd", "--listen-client-urls=http://0.0.0.0:2379,http://0.0.0.0:4001",
+  c.cmd = {"/usr/local/bin/etcd",
+           "--listen-client-urls=http://0.0.0.0:2379,http://0.0.0.0:4001",
            "--advertise-client-urls=http://192.168.1.50:2379",
            "--listen-peer-urls=http://0.0.0.0:2380",
            "--initial-advertise-peer-urls=http://192.168.1.50:2380",
-           "--initial-cluster=default=http://192.168.1.50:2380", "--data-dir=/var/etcd/data"};
+           "--initial-cluster=default=http://192.168.1.50:2380",
+           "--data-dir=/var/etcd/data"};
   c.cmd.insert(c.cmd.end(), extra_flags.begin(), extra_flags.end());
   c.network_mode = "host";
   c.mounts = {Mount{"/var/lib/kubelet/etcd", "/var/etcd/data", false, ""}};
@@ -79,16 +81,15 @@ TEST(Etcd, HostProcessKeepsItsDataInTheHostFolder) {
   cfg.stages[kStageEtcd].runtime = RuntimeKind::process;
   cfg.stages[kStageEtcd].binary = "/usr/bin/etcd";
   cfg.paths.etcd_data_dir = "/tmp/n1/etcd";
-  EXPECT_EQ(
-      process_of(stage_of(cfg, kStageEtcd)),
-      (ProcessSpec{{"/usr/bin/etcd", "--listen-client-urls=http://0.0.0.0:2379,http://0.0.0.0:4001",
-                    "--advertise-client-urls=http://192.168.1.50:2379",
-                    "--listen-peer-urls=http://0.0.0.0:2380",
-                    "--initial-advertise-peer-urls=http://192.168.1.50:2380",
-                    "--initial-cluster=default=http://192.168.1.50:2380",
-                    "--data-dir=/tmp/n1/etcd"},
-                   {},
-                   ""}));
+  EXPECT_EQ(process_of(stage_of(cfg, kStageEtcd)),
+            (ProcessSpec{
+                {"/usr/bin/etcd", "--listen-client-urls=http://0.0.0.0:2379,http://0.0.0.0:4001",
+                 "--advertise-client-urls=http://192.168.1.50:2379",
+                 "--listen-peer-urls=http://0.0.0.0:2380",
+                 "--initial-advertise-peer-urls=http://192.168.1.50:2380",
+                 "--initial-cluster=default=http://192.168.1.50:2380", "--data-dir=/tmp/n1/etcd"},
+                {},
+                ""}));
 }
 
 TEST(Etcd, IsReadyWhenHealthSaysTrue) {
