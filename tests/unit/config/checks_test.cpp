@@ -1,5 +1,8 @@
 // Single-value checks and the parsing of machine facts.
 
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "config/checks.hpp"
@@ -44,8 +47,9 @@ TEST(ChecksTest, Dns1123SubdomainIsLowercaseLabelsSeparatedByDots) {
   EXPECT_TRUE(is_dns1123_subdomain("node-1"));
   EXPECT_TRUE(is_dns1123_subdomain("a.b-c.d"));
   EXPECT_TRUE(is_dns1123_subdomain("5f1c2b"));
-  for (const char* bad :
-       {"", "Node", "-node", "node-", "a..b", "my_node", "a.", std::string(254, 'a').c_str()})
+  // std::string, not const char*: a pointer into a temporary would dangle inside the list.
+  for (const std::string& bad : std::vector<std::string>{"", "Node", "-node", "node-", "a..b",
+                                                         "my_node", "a.", std::string(254, 'a')})
     EXPECT_FALSE(is_dns1123_subdomain(bad)) << bad;
 }
 
