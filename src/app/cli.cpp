@@ -1,5 +1,6 @@
 #include "app/cli.hpp"
 
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -96,6 +97,8 @@ int cmd_status(const StatusOptions& opts) {
 }  // namespace
 
 int main_cli(int argc, char** argv) {
+  // A daemon that closes its socket while we write to it must fail that request, not end the agent.
+  std::signal(SIGPIPE, SIG_IGN);
   init_logging();
   CLI::App app{"kube-node-agent: makes this machine a Kubernetes node and keeps it one"};
   app.require_subcommand(1);
