@@ -28,6 +28,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "clients/docker_client.hpp"
+#include "support/loop_util.hpp"
 
 extern char** environ;
 
@@ -72,20 +73,6 @@ inline int run_command(const std::vector<std::string>& argv, std::string* output
   ::unlink(tmpl);
   if (rc != 0) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-// Runs `io` in this thread until `done()` holds or `limit` passes; returns done().
-inline bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
-                      std::chrono::milliseconds limit = std::chrono::seconds(60)) {
-  auto guard = boost::asio::make_work_guard(io);
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  io.restart();
-  while (!done()) {
-    const auto left = deadline - std::chrono::steady_clock::now();
-    if (left <= std::chrono::steady_clock::duration::zero()) return done();
-    io.run_one_for(left);
-  }
-  return true;
 }
 
 // Polls `done` (for conditions with nothing to wait on, like a socket appearing).

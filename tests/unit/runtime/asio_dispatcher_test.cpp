@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
 
-#include "loop_util.hpp"
+#include "support/loop_util.hpp"
 
 namespace kna {
 namespace {

@@ -15,8 +15,8 @@
 #include <boost/asio/io_context.hpp>
 
 #include "kna/catalogue.hpp"
-#include "loop_util.hpp"
 #include "runtime/asio_dispatcher.hpp"
+#include "support/loop_util.hpp"
 
 namespace kna {
 namespace {

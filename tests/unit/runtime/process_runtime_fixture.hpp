@@ -12,9 +12,9 @@
 #include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
 
-#include "loop_util.hpp"
 #include "runtime/asio_dispatcher.hpp"
 #include "runtime/process_runtime.hpp"
+#include "support/loop_util.hpp"
 
 namespace kna::test {
 

@@ -17,7 +17,7 @@ namespace kna::test {
 
 // Runs `io` until `done()` is true or `limit` has passed; returns done().
 inline bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
-                      std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+                      std::chrono::milliseconds limit = std::chrono::seconds(60)) {
   // The guard keeps run_one_for blocking while results are still on their way from other threads.
   auto guard = boost::asio::make_work_guard(io);
   const auto deadline = std::chrono::steady_clock::now() + limit;
