@@ -84,6 +84,18 @@ struct Paths {
   std::string run_dir{"/run/kube-node-agent"};
   std::string status_socket{"/run/kube-node-agent/agent.sock"};
   std::string image_dir{"/var/lib/kube-node-agent/images"};  // *.tar loaded at start (airgap)
+  // Written by the agent (mode 0600) for kubelet and kube-proxy from Kubernetes v1.6.
+  std::string kubeconfig{"/var/lib/kube-node-agent/kubeconfig"};
+};
+
+// The master's control plane, run by its kubelet as static pods from paths.kubelet_manifests_dir.
+struct ControlPlaneConfig {
+  // Empty: chosen from K8S_VERSION and ARCH (hyperkube up to v1.18, one image per component after).
+  std::string apiserver_image;
+  std::string controller_manager_image;
+  std::string scheduler_image;
+  std::string service_cluster_ip_range{"10.0.0.1/24"};  // holds DNS_SERVER_IP
+  bool operator==(const ControlPlaneConfig&) const = default;
 };
 
 struct Config {
@@ -109,6 +121,7 @@ struct Config {
 
   std::string api_token;  // optional bearer token for the API server; a secret, always redacted
 
+  ControlPlaneConfig control_plane;
   Paths paths;
   std::map<std::string, StageConfig> stages;  // one entry per stage name above
 

@@ -12,6 +12,9 @@ namespace kna {
 struct ProbeResult {
   bool ok{false};
   std::string detail;  // why not, e.g. "GET http://127.0.0.1:2379/health: connection refused"
+  // The failure lies outside the workload (the API server is down): the stage shows it and stays
+  // unready, but restarting the workload would not help, so no readiness deadline restarts it.
+  bool outside{false};
 };
 
 class Prober {

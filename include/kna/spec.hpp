@@ -48,6 +48,11 @@ struct ContainerSpec {
 using LaunchSpec = std::variant<ProcessSpec, ContainerSpec>;
 
 inline constexpr const char* kActionFlannelConfig = "flannel-network-config";
+// The API server at MASTER_IP answers /healthz and lists this node with condition Ready=True.
+inline constexpr const char* kActionNodeReady = "kubernetes-node-ready";
+// Every airgap tarball (paths.image_dir/*.tar) is loaded into the daemon the probe pinged, so that
+// the kubelet finds its pods' images (k3s does the same for containerd).
+inline constexpr const char* kActionLoadImages = "load-airgap-images";
 
 enum class ProbeKind {
   none,     // ready as soon as launched
@@ -80,6 +85,15 @@ struct Dependency {
   bool operator==(const Dependency&) const = default;
 };
 
+// A file the agent writes before launching a stage (a kubeconfig, a static pod manifest):
+// atomically (temporary file + rename), with `mode`, and only when its content differs.
+struct StageFile {
+  std::string path;
+  std::string content;
+  unsigned mode{0644};
+  bool operator==(const StageFile&) const = default;
+};
+
 struct StageSpec {
   std::string name;
   std::vector<Dependency> deps;
@@ -87,6 +101,10 @@ struct StageSpec {
   ProbeSpec ready;
   BackoffPolicy backoff;
   Millis stop_timeout{10'000};
+  std::vector<StageFile> files;  // written before each launch
+  // Host folders bind-mounted onto themselves and made shared before launch, unless they already
+  // are mount points (the kubelet's root dir: volumes it mounts for pods must reach dockerd).
+  std::vector<std::string> shared_dirs;
 };
 
 }  // namespace kna

@@ -57,6 +57,7 @@ struct StageRecord {
   bool probe_wanted{false};  // a probe is due but an earlier one has not answered yet
   int probe_failures{0};     // in a row, while ready or unready
   std::string last_probe_detail;
+  bool last_probe_outside{false};  // the last failure lay outside the workload (ProbeResult)
 
   // Set for shutdown, restart() and when a dependency goes down; cleared (except at shutdown)
   // once the stage is at rest.

@@ -55,6 +55,7 @@ void Supervisor::Impl::launch(std::size_t i) {
   s.first_ready.reset();
   s.probe_failures = 0;
   s.last_probe_detail.clear();
+  s.last_probe_outside = false;
   s.started_once = true;
   ++s.launches;
 

@@ -90,6 +90,9 @@ void Supervisor::Impl::on_probe_result(std::size_t i, std::uint64_t epoch,
   }
 
   s.last_probe_detail = result.detail;
+  s.last_probe_outside = result.outside;
+  // A cause outside the workload is what status should show while the stage waits for it.
+  if (result.outside) s.last_error = result.detail;
   switch (s.state) {
     case StageState::running:
       transition(i, StageEvent::probe_failed, result.detail);
@@ -122,6 +125,15 @@ void Supervisor::Impl::on_deadline(std::size_t i, std::uint64_t epoch) {
   if (epoch != s.epoch || (s.state != StageState::running && s.state != StageState::unready))
     return;
   s.deadline_timer = 0;
+  if (s.last_probe_outside) {
+    // Restarting the workload would not bring back what it waits for; keep waiting and probing.
+    spdlog::info("{}: still not ready after {}, not restarting it: {}", s.spec.name,
+                 core::format_elapsed(s.current.ready.policy.deadline), s.last_probe_detail);
+    s.deadline_timer = dispatcher_.call_after(
+        s.current.ready.policy.deadline,
+        guarded([this, i, epoch] { act([&] { on_deadline(i, epoch); }); }));
+    return;
+  }
   const std::string detail =
       s.last_probe_detail.empty() ? "no readiness probe has answered" : s.last_probe_detail;
   const std::string deadline = core::format_elapsed(s.current.ready.policy.deadline);

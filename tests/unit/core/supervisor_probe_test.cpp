@@ -105,5 +105,34 @@ TEST_F(SupervisorProbe, ProbeResultFromAnEarlierRunIsIgnored) {
   EXPECT_EQ(state("a"), StageState::ready);
 }
 
+TEST_F(SupervisorProbe, AFailureOutsideTheWorkloadKeepsItUnreadyWithoutRestartingIt) {
+  prober.set_result(url, {false, "API server http://10.9.0.1:8080 is not reachable", true});
+  sim.advance(seconds(15));
+  ASSERT_EQ(state("a"), StageState::unready);
+  sim.advance(seconds(120));  // six readiness deadlines
+  EXPECT_EQ(state("a"), StageState::unready);
+  EXPECT_EQ(runtime.launch_count("a"), 1u);
+  EXPECT_EQ(runtime.launch_record(0).stop_requests, 0);
+  EXPECT_EQ(status("a").last_error, "API server http://10.9.0.1:8080 is not reachable");
+  EXPECT_TRUE(logs.has("info", "a: still not ready after 20s, not restarting it: API server"));
+  prober.set_ok(url);
+  sim.advance(seconds(5));
+  EXPECT_EQ(state("a"), StageState::ready);
+  EXPECT_EQ(runtime.launch_count("b"), 1u);
+}
+
+TEST_F(SupervisorProbe, AFailureOfTheWorkloadItselfAfterAnOutsideOneRestartsItAtTheDeadline) {
+  prober.set_result(url, {false, "API server down", true});
+  sim.advance(seconds(15));
+  ASSERT_EQ(state("a"), StageState::unready);
+  prober.set_failing(url, "GET http://127.0.0.1:10248/healthz: connection refused");
+  sim.advance(Millis(19'999));
+  EXPECT_EQ(runtime.launch_record(0).stop_requests, 0);
+  sim.advance(Millis(1));  // the deadline armed at 15 s fires after a failure of the workload
+  EXPECT_EQ(runtime.launch_record(0).stop_requests, 1);
+  EXPECT_TRUE(logs.has("warning", "a: unready → backoff after 20s because unready for longer "
+                                  "than 20s: GET http://127.0.0.1:10248/healthz"));
+}
+
 }  // namespace
 }  // namespace kna::test

@@ -160,6 +160,20 @@ TEST_F(SupervisorStart, DeadlineCountsFromTheLaunchOfTheCurrentRun) {
   EXPECT_EQ(state("a"), StageState::backoff);
 }
 
+TEST_F(SupervisorStart, WaitsPastTheDeadlineWhenWhatIsMissingIsOutsideTheWorkload) {
+  add("a");
+  runtime.set_auto_launch(true);
+  prober.set_result(probe_url("a"), {false, "node 'n1' is not registered yet", true});
+  start();
+  sim.advance(seconds(60));
+  EXPECT_EQ(state("a"), StageState::running);
+  EXPECT_EQ(runtime.launch_count("a"), 1u);
+  EXPECT_EQ(status("a").last_error, "node 'n1' is not registered yet");
+  prober.set_ok(probe_url("a"));
+  sim.advance(Millis(100));
+  EXPECT_EQ(state("a"), StageState::ready);
+}
+
 TEST_F(SupervisorStart, DeadlineWithoutAnyProbeAnswerSaysSo) {
   add("a");
   prober.hold(probe_url("a"));

@@ -1,0 +1,13 @@
+// Stand-in (placeholder until written): exits with an error.
+#include <cstdio>
+
+#include "kube/components.hpp"
+
+namespace kna::standins {
+
+int kubelet_main(int, char**) {
+  std::fprintf(stderr, "kubelet stand-in: not written yet\n");
+  return 1;
+}
+
+}  // namespace kna::standins
