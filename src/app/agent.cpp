@@ -14,6 +14,7 @@
 #include "app/logging.hpp"
 #include "app/metrics.hpp"
 #include "app/node_prober.hpp"
+#include "app/stage_files.hpp"
 #include "app/subnet_tracker.hpp"
 #include "app/version.hpp"
 #include "config/report.hpp"
@@ -103,7 +104,9 @@ int run_agent(const LoadedConfig& loaded) {
       facts.subnet = subnet.value();
     }
     auto spec = build_stage(cfg, stage, facts);
-    if (spec) make_mount_sources(spec.value());
+    if (!spec) return spec;
+    if (auto prepared = prepare_stage_host(spec.value()); !prepared) return prepared.error();
+    make_mount_sources(spec.value());
     return spec;
   };
   Supervisor supervisor(dispatcher, runtime, node_prober, build_plan(cfg, current_facts(cfg)),

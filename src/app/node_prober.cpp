@@ -4,8 +4,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "app/node_readiness.hpp"
+#include "clients/docker_client.hpp"
 #include "clients/etcd_client.hpp"
 #include "clients/flannel_config.hpp"
+#include "runtime/image_store.hpp"
 
 namespace kna::app {
 
@@ -28,9 +31,33 @@ struct NodeProber::Impl {
     return {true, outcome.value().describe()};
   }
 
+  // Blocking: runs on the pool.
+  ProbeResult load_images(const std::string& socket) {
+    try {
+      DockerClient docker(DockerClientOptions{socket});
+      const int loaded = images.load_airgap(docker, kStageMainDocker);
+      return {true, fmt::format("{} image tarballs loaded", loaded)};
+    } catch (const std::exception& e) {
+      return {false, fmt::format("cannot load the image folder {} into {}: {}", cfg.paths.image_dir,
+                                 socket, e.what())};
+    }
+  }
+
+  ProbeResult run_action(const ProbeSpec& spec) {
+    if (spec.action == kActionFlannelConfig) return write_flannel_config(spec.policy.timeout);
+    if (spec.action == kActionNodeReady) {
+      const KubeApiClient api("http://" + cfg.master_ip + ":8080", cfg.api_token,
+                              spec.policy.timeout);
+      return check_node_ready(api, cfg.node_name);
+    }
+    if (spec.action == kActionLoadImages) return load_images(spec.unix_socket);
+    return {false, "unknown readiness action '" + spec.action + "'"};
+  }
+
   Dispatcher& dispatcher;
   Prober& base;
   const Config& cfg;
+  ImageStore images{cfg.paths.image_dir};  // pods' images for the main dockerd (k3s-style airgap)
   boost::asio::thread_pool pool{1};
 };
 
@@ -51,15 +78,10 @@ void NodeProber::check(const ProbeSpec& spec, std::function<void(ProbeResult)> d
       done(std::move(result));
       return;
     }
-    if (spec.action != kActionFlannelConfig) {
-      done(ProbeResult{false, "unknown readiness action '" + spec.action + "'"});
-      return;
-    }
-    boost::asio::post(
-        impl_->pool, [this, timeout = spec.policy.timeout, done = std::move(done)]() mutable {
-          ProbeResult r = impl_->write_flannel_config(timeout);
-          impl_->dispatcher.post([r = std::move(r), done = std::move(done)]() mutable { done(r); });
-        });
+    boost::asio::post(impl_->pool, [this, spec, done = std::move(done)]() mutable {
+      ProbeResult r = impl_->run_action(spec);
+      impl_->dispatcher.post([r = std::move(r), done = std::move(done)]() mutable { done(r); });
+    });
   });
 }
 

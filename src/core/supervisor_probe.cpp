@@ -129,9 +129,9 @@ void Supervisor::Impl::on_deadline(std::size_t i, std::uint64_t epoch) {
     // Restarting the workload would not bring back what it waits for; keep waiting and probing.
     spdlog::info("{}: still not ready after {}, not restarting it: {}", s.spec.name,
                  core::format_elapsed(s.current.ready.policy.deadline), s.last_probe_detail);
-    s.deadline_timer = dispatcher_.call_after(
-        s.current.ready.policy.deadline,
-        guarded([this, i, epoch] { act([&] { on_deadline(i, epoch); }); }));
+    s.deadline_timer =
+        dispatcher_.call_after(s.current.ready.policy.deadline,
+                               guarded([this, i, epoch] { act([&] { on_deadline(i, epoch); }); }));
     return;
   }
   const std::string detail =

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include "clients/http_error.hpp"
 #include "kna/error.hpp"
 #include "runtime/prober.hpp"
 
@@ -32,24 +33,6 @@ Result<Url> parse_url(const std::string& url) {
   return u;
 }
 
-std::string describe(httplib::Error error, Millis timeout) {
-  switch (error) {
-    case httplib::Error::Connection:
-      return "cannot connect";
-    case httplib::Error::ConnectionTimeout:
-      return fmt::format("no connection within {}ms", timeout.count());
-    case httplib::Error::Read:
-      return fmt::format("no complete answer within {}ms", timeout.count());
-    case httplib::Error::Write:
-      return "cannot send the request";
-    case httplib::Error::SSLConnection:
-    case httplib::Error::SSLServerVerification:
-      return "TLS handshake failed";
-    default:
-      return fmt::format("request failed ({})", httplib::to_string(error));
-  }
-}
-
 }  // namespace
 
 ProbeResult check_http(const ProbeSpec& spec) {
@@ -75,7 +58,8 @@ ProbeResult check_http(const ProbeSpec& spec) {
   client->set_write_timeout(timeout);
 
   const auto res = client->Get(parsed.value().path.c_str());
-  if (!res) return {false, fmt::format("GET {}: {}", target, describe(res.error(), timeout))};
+  if (!res)
+    return {false, fmt::format("GET {}: {}", target, describe_http_error(res.error(), timeout))};
   if (res->status < 200 || res->status > 299) {
     return {false, fmt::format("GET {}: status {}", target, res->status)};
   }

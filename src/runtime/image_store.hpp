@@ -26,10 +26,12 @@ class ImageStore {
   ImageSource ensure(DockerClient& client, const std::string& stage, const std::string& image,
                      const std::function<void(int percent)>& on_percent = {});
 
- private:
-  // Loads every tarball of image_dir not loaded into this daemon yet; how many were loaded.
+  // Loads every tarball of image_dir not loaded into this daemon yet; how many were loaded. A
+  // tarball the daemon rejects is logged and not tried again; a daemon that does not answer
+  // throws (and the tarball is tried again next time).
   int load_airgap(DockerClient& client, const std::string& stage);
 
+ private:
   std::string image_dir_;
   std::mutex mu_;
   std::set<std::string> attempted_;  // path:size:mtime of tarballs already given to the daemon

@@ -130,8 +130,9 @@ TEST_F(SupervisorProbe, AFailureOfTheWorkloadItselfAfterAnOutsideOneRestartsItAt
   EXPECT_EQ(runtime.launch_record(0).stop_requests, 0);
   sim.advance(Millis(1));  // the deadline armed at 15 s fires after a failure of the workload
   EXPECT_EQ(runtime.launch_record(0).stop_requests, 1);
-  EXPECT_TRUE(logs.has("warning", "a: unready → backoff after 20s because unready for longer "
-                                  "than 20s: GET http://127.0.0.1:10248/healthz"));
+  EXPECT_TRUE(logs.has("warning",
+                       "a: unready → backoff after 20s because unready for longer "
+                       "than 20s: GET http://127.0.0.1:10248/healthz"));
 }
 
 }  // namespace

@@ -1,0 +1,25 @@
+#include "app/node_readiness.hpp"
+
+#include <fmt/format.h>
+
+namespace kna::app {
+
+ProbeResult check_node_ready(const KubeApiClient& api, const std::string& node_name) {
+  if (auto up = api.healthz(); !up) return {false, up.error().message, true};
+  auto node = api.get_node(node_name);
+  if (!node) return {false, node.error().message, true};
+  if (!node.value())
+    return {false, fmt::format("node '{}' is not registered with the API server {} yet", node_name,
+                               api.server())};
+  const auto ready = node_ready_condition(*node.value());
+  if (!ready)
+    return {false, fmt::format("node '{}' has no Ready condition in the API server {} yet",
+                               node_name, api.server())};
+  if (ready->status != "True")
+    return {false, fmt::format("node '{}' is NotReady in the API server {}: Ready={} ({}{}{})",
+                               node_name, api.server(), ready->status, ready->reason,
+                               ready->message.empty() ? "" : ": ", ready->message)};
+  return {true, fmt::format("node '{}' is Ready in the API server {}", node_name, api.server())};
+}
+
+}  // namespace kna::app

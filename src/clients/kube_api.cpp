@@ -1,0 +1,119 @@
+#include "clients/kube_api.hpp"
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "clients/http_error.hpp"
+
+namespace kna {
+
+namespace {
+
+std::string excerpt(const std::string& body) {
+  std::string out = body.substr(0, 200);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+// The message of a Kubernetes Status object, else the body itself.
+std::string status_message(const std::string& body) {
+  const auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_object() && j.contains("message") && j["message"].is_string())
+    return j["message"].get<std::string>();
+  return excerpt(body);
+}
+
+Result<nlohmann::json> parse_object(const std::string& server, const std::string& path,
+                                    const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (!j.is_object())
+    return Error{
+        fmt::format("API server {}: {} answered with something that is not a JSON object: "
+                    "'{}'",
+                    server, path, excerpt(body))};
+  return j;
+}
+
+}  // namespace
+
+std::optional<NodeReadyCondition> node_ready_condition(const nlohmann::json& node) {
+  const auto status = node.find("status");
+  if (status == node.end() || !status->is_object()) return std::nullopt;
+  const auto conditions = status->find("conditions");
+  if (conditions == status->end() || !conditions->is_array()) return std::nullopt;
+  for (const auto& c : *conditions) {
+    if (!c.is_object() || c.value("type", "") != "Ready") continue;
+    NodeReadyCondition out;
+    out.status = c.value("status", "");
+    out.reason = c.value("reason", "");
+    out.message = c.value("message", "");
+    out.last_heartbeat = c.value("lastHeartbeatTime", "");
+    return out;
+  }
+  return std::nullopt;
+}
+
+KubeApiClient::KubeApiClient(std::string server, std::string token, Millis timeout)
+    : server_(std::move(server)), token_(std::move(token)), timeout_(timeout) {}
+
+Result<std::pair<int, std::string>> KubeApiClient::get(const std::string& path) const {
+  httplib::Client client(server_);
+  client.set_connection_timeout(timeout_);
+  client.set_read_timeout(timeout_);
+  client.set_write_timeout(timeout_);
+  httplib::Headers headers{{"Accept", "application/json"}};
+  if (!token_.empty()) headers.emplace("Authorization", "Bearer " + token_);
+  const auto res = client.Get(path.c_str(), headers);
+  if (!res)
+    return Error{fmt::format("API server {} is not reachable: {}", server_,
+                             describe_http_error(res.error(), timeout_))};
+  return std::pair<int, std::string>{res->status, res->body};
+}
+
+Result<bool> KubeApiClient::healthz() const {
+  auto res = get("/healthz");
+  if (!res) return res.error();
+  const auto& [status, body] = res.value();
+  if (status != 200)
+    return Error{fmt::format("API server {} is not healthy: /healthz answered {}: '{}'", server_,
+                             status, excerpt(body))};
+  return true;
+}
+
+Result<std::optional<nlohmann::json>> KubeApiClient::get_node(const std::string& name) const {
+  const std::string path = "/api/v1/nodes/" + name;
+  auto res = get(path);
+  if (!res) return res.error();
+  const auto& [status, body] = res.value();
+  if (status == 404) return std::optional<nlohmann::json>{};
+  if (status != 200)
+    return Error{fmt::format("API server {}: GET {} answered {}: {}", server_, path, status,
+                             status_message(body))};
+  auto node = parse_object(server_, path, body);
+  if (!node) return node.error();
+  return std::optional<nlohmann::json>{std::move(node).value()};
+}
+
+Result<std::vector<std::string>> KubeApiClient::node_names() const {
+  const std::string path = "/api/v1/nodes";
+  auto res = get(path);
+  if (!res) return res.error();
+  const auto& [status, body] = res.value();
+  if (status != 200)
+    return Error{fmt::format("API server {}: GET {} answered {}: {}", server_, path, status,
+                             status_message(body))};
+  auto list = parse_object(server_, path, body);
+  if (!list) return list.error();
+  std::vector<std::string> names;
+  const auto items = list.value().find("items");
+  if (items == list.value().end() || !items->is_array()) return names;
+  for (const auto& item : *items) {
+    if (item.contains("metadata") && item["metadata"].contains("name") &&
+        item["metadata"]["name"].is_string())
+      names.push_back(item["metadata"]["name"].get<std::string>());
+  }
+  return names;
+}
+
+}  // namespace kna

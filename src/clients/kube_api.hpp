@@ -1,0 +1,51 @@
+#pragma once
+// What the agent asks the Kubernetes API server at MASTER_IP (plain HTTP, the insecure port): is it
+// up, and is this node registered and Ready. Blocking; for worker threads.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kna/error.hpp"
+#include "kna/time.hpp"
+
+namespace kna {
+
+// A node's condition of type Ready, as the API server reports it.
+struct NodeReadyCondition {
+  std::string status;  // "True", "False", "Unknown"
+  std::string reason;
+  std::string message;
+  std::string last_heartbeat;  // RFC 3339, as sent
+};
+
+// The Ready condition of a Node object; nullopt when it has none (not reported yet).
+std::optional<NodeReadyCondition> node_ready_condition(const nlohmann::json& node);
+
+class KubeApiClient {
+ public:
+  // `server` like "http://10.9.0.1:8080"; `token` empty for none.
+  KubeApiClient(std::string server, std::string token, Millis timeout);
+
+  const std::string& server() const { return server_; }
+
+  // GET /healthz answers 200. The error: "API server http://…:8080 is not reachable: cannot
+  // connect" or "API server http://…:8080 is not healthy: /healthz answered 500: <body>".
+  Result<bool> healthz() const;
+  // GET /api/v1/nodes/NAME: the Node, or nullopt when the API server does not know it (404).
+  Result<std::optional<nlohmann::json>> get_node(const std::string& name) const;
+  // GET /api/v1/nodes: every node's name.
+  Result<std::vector<std::string>> node_names() const;
+
+ private:
+  // GET `path`: the status and body, or an error naming the server and what failed.
+  Result<std::pair<int, std::string>> get(const std::string& path) const;
+
+  std::string server_;
+  std::string token_;
+  Millis timeout_;
+};
+
+}  // namespace kna
