@@ -1,6 +1,7 @@
 #include "config/checks.hpp"
 
 #include <cctype>
+#include <charconv>
 #include <regex>
 
 #include <fmt/format.h>
@@ -31,6 +32,19 @@ bool is_kubernetes_version(std::string_view s) {
   static const std::regex re(
       R"(v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?)");
   return std::regex_match(s.begin(), s.end(), re);
+}
+
+std::optional<std::pair<int, int>> kubernetes_minor(std::string_view s) {
+  if (!is_kubernetes_version(s)) return std::nullopt;
+  // v<major>.<minor>.…, each part already known to be digits of a sane length
+  const auto dot = s.find('.');
+  const auto minor_end = s.find('.', dot + 1);
+  int major = 0;
+  int minor = 0;
+  const auto [p1, e1] = std::from_chars(s.data() + 1, s.data() + dot, major);
+  const auto [p2, e2] = std::from_chars(s.data() + dot + 1, s.data() + minor_end, minor);
+  if (e1 != std::errc{} || e2 != std::errc{}) return std::nullopt;
+  return std::pair{major, minor};
 }
 
 bool is_component_version(std::string_view s) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace kna::config {
 
@@ -14,6 +15,9 @@ std::optional<bool> parse_bool_word(std::string_view s);
 
 // v1.2.4, optionally with a pre-release: v1.3.0-alpha.5.
 bool is_kubernetes_version(std::string_view s);
+// (major, minor) of a Kubernetes version (v1.19.16 → 1, 19); nullopt unless
+// is_kubernetes_version.
+std::optional<std::pair<int, int>> kubernetes_minor(std::string_view s);
 // 2.2.5, v0.6.1, optionally with a pre-release.
 bool is_component_version(std::string_view s);
 

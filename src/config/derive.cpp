@@ -105,6 +105,7 @@ void apply_derived_defaults(Layers& layers) {
   };
   follow("paths.status_socket", "paths.run_dir", "agent.sock");
   follow("paths.image_dir", "paths.state_dir", "images");
+  follow("paths.kubeconfig", "paths.state_dir", "kubeconfig");
 }
 
 }  // namespace kna::config

@@ -31,6 +31,8 @@ const std::vector<OptionName>& option_names() {
       {"timeout_for_services", "TIMEOUT_FOR_SERVICES", "--timeout-for-services",
        "seconds each readiness wait lasts"},
       {"api_token", "KNA_API_TOKEN", "", "bearer token for the API server"},
+      {"control_plane.service_cluster_ip_range", "SERVICE_CLUSTER_IP_RANGE", "",
+       "the master's service network; holds DNS_SERVER_IP"},
       {"paths.status_socket", "KNA_STATUS_SOCKET", "--status-socket",
        "unix socket of the status API"},
       {"paths.state_dir", "", "--state-dir", "directory for the agent's checkpoints"},

@@ -31,6 +31,19 @@ const std::vector<PathField>& path_fields() {
       {"run_dir", &Paths::run_dir},
       {"status_socket", &Paths::status_socket},
       {"image_dir", &Paths::image_dir},
+      {"kubeconfig", &Paths::kubeconfig},
+  };
+  return fields;
+}
+
+using ControlPlaneField = std::pair<const char*, std::string ControlPlaneConfig::*>;
+
+const std::vector<ControlPlaneField>& control_plane_fields() {
+  static const std::vector<ControlPlaneField> fields{
+      {"apiserver_image", &ControlPlaneConfig::apiserver_image},
+      {"controller_manager_image", &ControlPlaneConfig::controller_manager_image},
+      {"scheduler_image", &ControlPlaneConfig::scheduler_image},
+      {"service_cluster_ip_range", &ControlPlaneConfig::service_cluster_ip_range},
   };
   return fields;
 }
@@ -139,6 +152,9 @@ Tree config_to_tree(const Config& c) {
   t["net_interface"] = c.net_interface;
   t["timeout_for_services"] = c.timeout_for_services;
   t["api_token"] = c.api_token;
+  t["control_plane"] = Tree::object();
+  for (const auto& [name, member] : control_plane_fields())
+    t["control_plane"][name] = c.control_plane.*member;
   t["log"] = Tree::object();
   t["log"]["level"] = c.log_level;
   t["log"]["format"] = log_format_name(c.log_format);
@@ -182,6 +198,8 @@ Config tree_to_config(const Tree& t) {
   c.net_interface = t.at("net_interface").get<std::string>();
   c.timeout_for_services = t.at("timeout_for_services").get<int>();
   c.api_token = t.at("api_token").get<std::string>();
+  for (const auto& [name, member] : control_plane_fields())
+    c.control_plane.*member = t.at("control_plane").at(name).get<std::string>();
   c.log_level = t.at("log").at("level").get<std::string>();
   c.log_format =
       t.at("log").at("format").get<std::string>() == "json" ? LogFormat::json : LogFormat::text;

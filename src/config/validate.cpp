@@ -63,6 +63,7 @@ class Validator {
       check_enum("arch", "an architecture", {"amd64", "arm", "arm64", "ppc64le"});
     check_interface();
     check_timeout();
+    validate_control_plane(l_);
     check_enum("log.level", "a log level",
                {"trace", "debug", "info", "warn", "error", "critical", "off"});
     check_enum("log.format", "a log format", {"text", "json"});
@@ -255,12 +256,7 @@ class Validator {
            "name looked up in PATH");
     }
 
-    const std::string image_key = stage + ".image";
-    if (str(image_key).find_first_of(" \t\n\r") != std::string::npos ||
-        str(image_key).starts_with('-'))
-      fail(image_key, fmt::format("{} is not an image reference; use a name such as "
-                                  "quay.io/coreos/flannel:v0.6.1-amd64 (empty: chosen from ARCH)",
-                                  shown(image_key)));
+    check_image(l_, stage + ".image");
 
     for (const auto& item : l_.at(stage + ".env").items()) {
       const std::string& name = item.key();
@@ -312,6 +308,15 @@ class Validator {
 
 void validate(Layers& layers) {
   Validator(layers).run();
+}
+
+void check_image(Layers& layers, const std::string& key) {
+  const std::string image = layers.string_at(key);
+  if (image.find_first_of(" \t\n\r") != std::string::npos || image.starts_with('-'))
+    layers.problem(key, fmt::format("{} is not an image reference; use a name such as "
+                                    "quay.io/coreos/flannel:v0.6.1-amd64 (empty: chosen from ARCH "
+                                    "and the version)",
+                                    shown_value(key, layers.at(key))));
 }
 
 }  // namespace kna::config

@@ -22,9 +22,14 @@ void apply_machine_defaults(Layers& layers, const std::map<std::string, std::str
                             const MachineFacts& machine);
 
 // Defaults that follow other options: probe deadlines from timeout_for_services, the status
-// socket from run_dir and the image folder from state_dir.
+// socket from run_dir, the image folder and the kubeconfig from state_dir.
 void apply_derived_defaults(Layers& layers);
 
 void validate(Layers& layers);
+
+// Parts of validate(), in files of their own.
+void validate_control_plane(Layers& layers);
+// An image reference, or empty for the agent's choice: no whitespace, no leading '-'.
+void check_image(Layers& layers, const std::string& key);
 
 }  // namespace kna::config

@@ -1,9 +1,12 @@
 // The kubelet: registers the node with the API server and runs its pods in the main dockerd; on
-// the master it also runs the control plane as static pods from the manifest folder. Its flags
-// follow the Kubernetes version (stages/version.hpp).
+// the master it also runs the control plane as static pods from the manifest folder, whose
+// manifests its spec brings as files (stages/control_plane.hpp), like the kubeconfig from v1.6.
+// Its flags follow the Kubernetes version (stages/version.hpp).
 
 #include <algorithm>
 
+#include "stages/control_plane.hpp"
+#include "stages/kubeconfig.hpp"
 #include "stages/stage_builders.hpp"
 #include "stages/version.hpp"
 
@@ -20,11 +23,30 @@ std::vector<std::string> kubelet_flags(const StageContext& ctx, const KubeletPro
                                        bool in_container) {
   const Config& cfg = ctx.cfg;
   const Paths defaults;
-  std::vector<std::string> flags{"--allow-privileged",
-                                 "--api-servers=http://" + cfg.master_ip + ":8080"};
-  if (cfg.role == Role::master)
-    flags.push_back("--config=" + (in_container ? std::string(kManifestsInContainer)
-                                                : cfg.paths.kubelet_manifests_dir));
+  std::vector<std::string> flags;
+  if (profile.allow_privileged) flags.push_back("--allow-privileged");
+  switch (profile.api) {
+    case KubeletProfile::Api::api_servers:
+      flags.push_back("--api-servers=http://" + cfg.master_ip + ":8080");
+      break;
+    case KubeletProfile::Api::kubeconfig:
+      // Mounted at its host path in a container.
+      flags.push_back("--kubeconfig=" + cfg.paths.kubeconfig);
+      if (profile.require_kubeconfig) flags.push_back("--require-kubeconfig");
+      break;
+  }
+  if (cfg.role == Role::master) {
+    const std::string dir =
+        in_container ? std::string(kManifestsInContainer) : cfg.paths.kubelet_manifests_dir;
+    switch (profile.static_pods) {
+      case KubeletProfile::StaticPods::config_dir:
+        flags.push_back("--config=" + dir);
+        break;
+      case KubeletProfile::StaticPods::pod_manifest_path:
+        flags.push_back("--pod-manifest-path=" + dir);
+        break;
+    }
+  }
   flags.push_back("--cluster-dns=" + cfg.dns_server_ip);
   flags.push_back("--cluster-domain=" + cfg.dns_domain);
   flags.push_back("--hostname-override=" + cfg.node_name);
@@ -77,26 +99,35 @@ ContainerSpec kubelet_container(const StageContext& ctx, const KubeletProfile& p
       mount_socket_dir(c.mounts, cfg.paths.cri_dockerd_socket);
       break;
   }
+  if (profile.api == KubeletProfile::Api::kubeconfig) mount_file(c, kubeconfig_file(cfg));
   return c;
 }
 
 }  // namespace
 
 Result<StageSpec> build_kubelet(const StageContext& ctx) {
-  const KubeletProfile profile = kubelet_profile(parse_version(ctx.cfg.k8s_version));
+  const Config& cfg = ctx.cfg;
+  const KubeletProfile profile = kubelet_profile(parse_version(cfg.k8s_version));
   StageSpec spec;
   spec.name = kStageKubelet;
   // Even as a host process the kubelet drives the main dockerd; it restarts with it.
   spec.deps.push_back(Dependency{kStageMainDocker, true});
   if (profile.runtime == KubeletProfile::Runtime::cri_dockerd)
     spec.deps.push_back(Dependency{kStageCriDockerd, true});
+  if (profile.api == KubeletProfile::Api::kubeconfig) spec.files.push_back(kubeconfig_file(cfg));
+  if (cfg.role == Role::master)
+    for (auto& manifest : control_plane_manifests(cfg)) spec.files.push_back(std::move(manifest));
   if (ctx.in_container(kStageKubelet)) {
-    spec.launch = finish_container(ctx, kStageKubelet, "kubelet", ctx.cfg.paths.main_docker_socket,
+    spec.launch = finish_container(ctx, kStageKubelet, "kubelet", cfg.paths.main_docker_socket,
                                    kubelet_container(ctx, profile));
+    // The root dir is mounted with shared propagation, which needs a shared mount on the host.
+    spec.shared_dirs.push_back(cfg.paths.kubelet_dir);
   } else {
     spec.launch = make_process(ctx.stage(kStageKubelet), kubelet_flags(ctx, profile, false));
   }
   spec.ready = http_probe("http://127.0.0.1:10248/healthz");
+  // A healthy kubelet is not yet a node: the API server must list it as Ready.
+  spec.ready.action = kActionNodeReady;
   return spec;
 }
 

@@ -30,6 +30,8 @@ Result<StageSpec> build_main_docker(const StageContext& ctx) {
   p.pidfile = paths.main_docker_pidfile;
   spec.launch = std::move(p);
   spec.ready = docker_ping_probe(paths.main_docker_socket);
+  // The kubelet cannot pull (airgap): the images its pods need are loaded before it starts.
+  spec.ready.action = kActionLoadImages;
   return spec;
 }
 

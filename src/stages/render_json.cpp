@@ -61,6 +61,7 @@ json probe_json(const ProbeSpec& p) {
       out["argv"] = p.argv;
       break;
   }
+  out["action"] = p.action;
   out["policy"] = json{{"interval_ms", p.policy.interval.count()},
                        {"timeout_ms", p.policy.timeout.count()},
                        {"deadline_ms", p.policy.deadline.count()},
@@ -81,6 +82,14 @@ json stage_json(const StageSpec& spec) {
     out["runtime"] = "container";
     out["container"] = container_json(std::get<ContainerSpec>(spec.launch));
   }
+  json files = json::array();
+  for (const auto& f : spec.files)
+    files.push_back(json{{"path", f.path},
+                         {"mode", stages::format_mode(f.mode)},
+                         {"size", f.content.size()},
+                         {"content", stages::redact_file_content(f.content)}});
+  out["files"] = files;
+  out["shared_dirs"] = spec.shared_dirs;
   out["ready"] = probe_json(spec.ready);
   out["backoff"] = json{{"initial_ms", spec.backoff.initial.count()},
                         {"multiplier", spec.backoff.multiplier},

@@ -89,6 +89,14 @@ std::string render_plan_text(const std::vector<StageSpec>& plan) {
       render_process(b, *p);
     else
       render_container(b, std::get<ContainerSpec>(spec.launch));
+    std::vector<std::string> files;
+    for (const auto& f : spec.files)
+      files.push_back(f.path + " (" + stages::format_mode(f.mode) + ", " +
+                      std::to_string(f.content.size()) + " bytes)");
+    b.lines("files", files);
+    std::vector<std::string> shared;
+    for (const auto& dir : spec.shared_dirs) shared.push_back(dir + " (made a shared mount first)");
+    b.lines("shared", shared);
     const ProbePolicy& pp = spec.ready.policy;
     b.line("ready when", stages::describe_probe(spec.ready));
     b.line("probing", "every " + format_millis(pp.interval) + " (timeout " +

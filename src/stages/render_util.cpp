@@ -5,6 +5,8 @@
 #include <locale>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 namespace kna::stages {
 
 namespace {
@@ -20,6 +22,24 @@ bool looks_secret(std::string key) {
   for (const char* word : {"TOKEN", "PASSWORD", "SECRET", "KEY"})
     if (key.find(word) != std::string::npos) return true;
   return false;
+}
+
+// Redacts in place; true if anything was.
+bool redact_json(nlohmann::ordered_json& node) {
+  bool changed = false;
+  if (node.is_object()) {
+    for (auto& [key, value] : node.items()) {
+      if (value.is_string() && looks_secret(key)) {
+        value = "<redacted>";
+        changed = true;
+      } else {
+        changed = redact_json(value) || changed;
+      }
+    }
+  } else if (node.is_array()) {
+    for (auto& item : node) changed = redact_json(item) || changed;
+  }
+  return changed;
 }
 
 }  // namespace
@@ -81,23 +101,48 @@ const char* to_string(ProbeKind kind) {
 }
 
 std::string describe_probe(const ProbeSpec& probe) {
+  std::string out;
   switch (probe.kind) {
     case ProbeKind::none:
-      return "as soon as launched";
-    case ProbeKind::http: {
-      std::string out = "GET " + probe.url;
+      out = "as soon as launched";
+      break;
+    case ProbeKind::http:
+      out = "GET " + probe.url;
       if (!probe.unix_socket.empty()) out += " over unix socket " + probe.unix_socket;
       out += " answers 2xx";
       if (!probe.body_contains.empty()) out += " with \"" + probe.body_contains + "\" in the body";
-      return out;
-    }
+      break;
     case ProbeKind::file:
-      return probe.path +
-             (probe.parse_subnet_env ? " exists and parses as flannel's subnet.env" : " exists");
+      out = probe.path +
+            (probe.parse_subnet_env ? " exists and parses as flannel's subnet.env" : " exists");
+      break;
     case ProbeKind::command:
-      return shell_join(probe.argv) + " exits 0";
+      out = shell_join(probe.argv) + " exits 0";
+      break;
   }
-  return "unknown probe";
+  if (!probe.action.empty()) out += ", and then " + describe_action(probe.action);
+  return out;
+}
+
+std::string describe_action(const std::string& action) {
+  if (action == kActionFlannelConfig) return "flannel's network config is stored in etcd";
+  if (action == kActionNodeReady) return "the API server lists this node as Ready";
+  if (action == kActionLoadImages)
+    return "the airgap images (paths.image_dir/*.tar) are loaded into the daemon";
+  return "action " + action + " succeeds";
+}
+
+std::string format_mode(unsigned mode) {
+  std::string out(4, '0');
+  for (int i = 3; i >= 0; --i, mode >>= 3)
+    out[static_cast<std::size_t>(i)] = static_cast<char>('0' + (mode & 7));
+  return out;
+}
+
+std::string redact_file_content(const std::string& content) {
+  auto document = nlohmann::ordered_json::parse(content, nullptr, false);
+  if (document.is_discarded() || !redact_json(document)) return content;
+  return document.dump(2) + "\n";
 }
 
 std::string describe_mount(const Mount& mount) {

@@ -27,6 +27,14 @@ std::string format_number(double value);
 // "GET http://localhost/_ping over unix socket /var/run/docker.sock answers 2xx with "OK" in the
 // body"
 std::string describe_probe(const ProbeSpec& probe);
+// What a named probe action (kAction*) waits for, e.g. "the API server lists this node as Ready".
+std::string describe_action(const std::string& action);
+// "0600"
+std::string format_mode(unsigned mode);
+// A file's content for display: string values under secret-looking keys (token, client-key-data,
+// as in a kubeconfig) of a JSON document become "<redacted>"; other content is returned as is.
+std::string redact_file_content(const std::string& content);
+
 // "/sys:/sys:ro", "/var/lib/kubelet:/var/lib/kubelet:shared", as docker run -v writes them.
 std::string describe_mount(const Mount& mount);
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kna/catalogue.hpp"
+#include "stages/stage_builders.hpp"
 
 namespace kna {
 
@@ -89,11 +90,19 @@ void serialise(Canonical& out, const ContainerSpec& c) {
 std::string spec_hash(const LaunchSpec& launch) {
   Canonical out;
   std::visit([&](const auto& spec) { serialise(out, spec); }, launch);
+  return stages::content_hash(out.text());
+}
+
+namespace stages {
+
+std::string content_hash(std::string_view content) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::uint64_t hash = fnv1a64(out.text());
+  std::uint64_t hash = fnv1a64(content);
   std::string hex(16, '0');
   for (int i = 15; i >= 0; --i, hash >>= 4) hex[static_cast<std::size_t>(i)] = kHex[hash & 0xf];
   return hex;
 }
+
+}  // namespace stages
 
 }  // namespace kna

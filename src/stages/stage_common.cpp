@@ -60,6 +60,13 @@ ContainerSpec finish_container(const StageContext& ctx, const std::string& stage
   return c;
 }
 
+void mount_file(ContainerSpec& c, const StageFile& file) {
+  c.mounts.push_back(Mount{file.path, file.path, true, ""});
+  std::string& hashes = c.labels[kLabelFilesHash];
+  // One file today (the kubeconfig); several would fold into one hash in mount order.
+  hashes = hashes.empty() ? content_hash(file.content) : content_hash(hashes + file.content);
+}
+
 Dependency daemon_dependency(const StageContext& ctx, const std::string& stage,
                              const std::string& daemon_stage) {
   return Dependency{daemon_stage, ctx.in_container(stage)};

@@ -47,12 +47,31 @@ bool at_least(const std::optional<Version>& version, int major, int minor) {
 
 KubeletProfile kubelet_profile(const std::optional<Version>& k8s) {
   KubeletProfile profile;
+  if (at_least(k8s, 1, 6)) {
+    profile.api = KubeletProfile::Api::kubeconfig;
+    profile.require_kubeconfig = !at_least(k8s, 1, 8);
+    profile.static_pods = KubeletProfile::StaticPods::pod_manifest_path;
+  }
+  profile.allow_privileged = !at_least(k8s, 1, 15);
   if (at_least(k8s, 1, 24)) profile.runtime = KubeletProfile::Runtime::cri_dockerd;
   return profile;
 }
 
-int kube_proxy_healthz_port(const std::optional<Version>& k8s) {
-  return at_least(k8s, 1, 7) ? 10256 : 10249;
+KubeProxyProfile kube_proxy_profile(const std::optional<Version>& k8s) {
+  KubeProxyProfile profile;
+  if (at_least(k8s, 1, 6)) profile.api = KubeProxyProfile::Api::kubeconfig;
+  if (at_least(k8s, 1, 7)) profile.healthz_port = 10256;
+  return profile;
+}
+
+bool uses_hyperkube_control_plane(const std::optional<Version>& k8s) {
+  return !at_least(k8s, 1, 19);
+}
+
+std::string apiserver_storage_backend(const Config& cfg) {
+  const bool etcd3 = at_least(parse_version(cfg.etcd_version), 3, 0) &&
+                     at_least(parse_version(cfg.k8s_version), 1, 6);
+  return etcd3 ? "etcd3" : "etcd2";
 }
 
 bool needs_cri_dockerd(const Config& cfg) {

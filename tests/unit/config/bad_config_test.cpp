@@ -412,6 +412,78 @@ std::vector<BadCase> bad_cases() {
                {},
                {},
                {"config file {file}", "expected a JSON object at the top level, got array"}});
+  c.push_back({"service_range_not_cidr",
+               "",
+               {{"SERVICE_CLUSTER_IP_RANGE", "10.0.0.0"}},
+               {},
+               {"control_plane.service_cluster_ip_range (env SERVICE_CLUSTER_IP_RANGE)",
+                "\"10.0.0.0\"", "not a network in CIDR notation", "such as 10.0.0.0/24"}});
+  c.push_back({"service_range_wrong_type",
+               R"({"control_plane": {"service_cluster_ip_range": 24}})",
+               {},
+               {},
+               {"control_plane.service_cluster_ip_range (file {file})",
+                "expected a string, got number 24"}});
+  c.push_back({"service_range_without_dns_server_ip_on_master",
+               "",
+               {{"KNA_ROLE", "master"}, {"SERVICE_CLUSTER_IP_RANGE", "10.96.0.0/12"}},
+               {},
+               {"control_plane.service_cluster_ip_range (env SERVICE_CLUSTER_IP_RANGE)",
+                "\"10.96.0.0/12\"", "does not contain dns_server_ip 10.0.0.10 (default)",
+                "use a range that holds it, or a DNS_SERVER_IP inside 10.96.0.0/12"}});
+  c.push_back({"dns_server_ip_outside_default_service_range_on_master",
+               R"({"role": "master", "dns_server_ip": "10.3.0.10"})",
+               {},
+               {},
+               {"control_plane.service_cluster_ip_range (default)", "\"10.0.0.1/24\"",
+                "does not contain dns_server_ip 10.3.0.10 (file {file})",
+                "DNS_SERVER_IP inside 10.0.0.0/24"}});
+  c.push_back({"dns_server_ip_is_the_kubernetes_service_address",
+               "",
+               {{"KNA_ROLE", "master"}, {"DNS_SERVER_IP", "10.0.0.1"}},
+               {},
+               {"control_plane.service_cluster_ip_range (default)",
+                "cannot give dns_server_ip 10.0.0.1 (env DNS_SERVER_IP)", "first address",
+                "use another DNS_SERVER_IP inside 10.0.0.0/24, such as 10.0.0.10"}});
+  c.push_back(
+      {"service_range_overlapping_pod_network",
+       "",
+       {{"KNA_ROLE", "master"}},
+       {{"control_plane.service_cluster_ip_range", "10.0.0.0/8"}},
+       {"control_plane.service_cluster_ip_range (flag --set "
+        "control_plane.service_cluster_ip_range)",
+        "\"10.0.0.0/8\"", "overlaps flannel_network 10.1.0.0/16", "use a range outside it"}});
+  c.push_back({"master_k8s_version_without_insecure_port",
+               "",
+               {{"KNA_ROLE", "master"}, {"K8S_VERSION", "v1.20.0"}},
+               {},
+               {"k8s_version (env K8S_VERSION)", "\"v1.20.0\"", "role from env KNA_ROLE",
+                "the master runs the API server's insecure port 8080, which Kubernetes removed in "
+                "v1.20; use K8S_VERSION v1.19 or older on the master"}});
+  c.push_back({"master_k8s_version_pre_release_of_v120",
+               R"({"role": "master", "k8s_version": "v1.20.0-alpha.1"})",
+               {},
+               {},
+               {"k8s_version (file {file})", "\"v1.20.0-alpha.1\"", "role from file {file}",
+                "removed in v1.20"}});
+  c.push_back({"kubeconfig_relative",
+               "",
+               {},
+               {{"paths.kubeconfig", "kubeconfig"}},
+               {"paths.kubeconfig (flag --set paths.kubeconfig)", "\"kubeconfig\"",
+                "not an absolute path", "such as /var/lib/kube-node-agent/kubeconfig"}});
+  c.push_back({"control_plane_image_with_space",
+               R"({"control_plane": {"apiserver_image": "kube apiserver"}})",
+               {},
+               {},
+               {"control_plane.apiserver_image (file {file})", "\"kube apiserver\"",
+                "not an image reference"}});
+  c.push_back({"control_plane_key_misspelt",
+               R"({"control_plane": {"apiserver_imag": "x"}})",
+               {},
+               {},
+               {"control_plane.apiserver_imag (file {file})", "unknown option",
+                "did you mean control_plane.apiserver_image?"}});
   BadCase missing{"explicit_file_missing",
                   "",
                   {},

@@ -92,6 +92,14 @@ TEST(MainDocker, PlanShowsPlaceholdersUntilTheSubnetIsKnown) {
                   "--bip=${FLANNEL_SUBNET}", "--mtu=${FLANNEL_MTU}"}));
 }
 
+TEST(MainDocker, IsReadyOnceItAnswersAndTheAirgapImagesAreLoaded) {
+  for (const auto& cfg : {worker_config(), master_config()}) {
+    EXPECT_EQ(stage_of(cfg, kStageMainDocker).ready.action, kActionLoadImages);
+  }
+  // Only the main daemon: the bootstrap daemon's images are etcd's and flannel's.
+  EXPECT_EQ(stage_of(master_config(), kStageBootstrapDocker).ready.action, "");
+}
+
 TEST(MainDocker, IsReadyWhenPingAnswersOkOnItsSocket) {
   auto cfg = worker_config();
   cfg.paths.main_docker_socket = "/tmp/n2/docker.sock";

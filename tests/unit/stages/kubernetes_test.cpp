@@ -127,7 +127,7 @@ TEST(Kubelet, FromV124ReachesDockerThroughCriDockerd) {
   EXPECT_EQ(std::count_if(c.cmd.begin(), c.cmd.end(),
                           [](const std::string& a) { return a.starts_with("--docker-endpoint"); }),
             0);
-  EXPECT_EQ(c.mounts.back(), (Mount{"/run", "/run", false, ""}));
+  EXPECT_EQ(std::count(c.mounts.begin(), c.mounts.end(), Mount{"/run", "/run", false, ""}), 1);
 
   cfg.stages[kStageKubelet].runtime = RuntimeKind::process;
   const auto p = process_of(stage_of(cfg, kStageKubelet));
@@ -135,12 +135,15 @@ TEST(Kubelet, FromV124ReachesDockerThroughCriDockerd) {
   EXPECT_EQ(p.argv[p.argv.size() - 2], "--v=2");
 }
 
-TEST(Kubelet, IsReadyWhenHealthzAnswers) {
-  const auto ready = stage_of(worker_config(), kStageKubelet).ready;
-  EXPECT_EQ(ready.kind, ProbeKind::http);
-  EXPECT_EQ(ready.url, "http://127.0.0.1:10248/healthz");
-  EXPECT_EQ(ready.unix_socket, "");
-  EXPECT_EQ(ready.body_contains, "");
+TEST(Kubelet, IsReadyWhenHealthzAnswersAndTheNodeIsReadyInTheApiServer) {
+  for (const auto& cfg : {worker_config(), master_config("arm")}) {
+    const auto ready = stage_of(cfg, kStageKubelet).ready;
+    EXPECT_EQ(ready.kind, ProbeKind::http);
+    EXPECT_EQ(ready.url, "http://127.0.0.1:10248/healthz");
+    EXPECT_EQ(ready.unix_socket, "");
+    EXPECT_EQ(ready.body_contains, "");
+    EXPECT_EQ(ready.action, kActionNodeReady);
+  }
 }
 
 TEST(KubeProxy, RunsPrivilegedOnTheHostNetworkInTheMainDaemon) {
@@ -149,13 +152,15 @@ TEST(KubeProxy, RunsPrivilegedOnTheHostNetworkInTheMainDaemon) {
     ContainerSpec expected;
     expected.docker_socket = "/var/run/docker.sock";
     expected.image = "gcr.io/google_containers/hyperkube-" + cfg.arch + ":v1.3.6";
-    expected.cmd = {"/hyperkube", "proxy", "--master=http://192.168.1.50:8080", "--v=2"};
+    expected.cmd = {"/hyperkube", "proxy", "--master=http://192.168.1.50:8080",
+                    "--hostname-override=node-1", "--v=2"};
     expected.network_mode = "host";
     expected.privileged = true;
     expected.restart_policy = "unless-stopped";
     expected.labels = agent_labels("kube-proxy");
     EXPECT_EQ(without_identity(c), expected);
     EXPECT_EQ(c.name, "kube_proxy_" + c.labels.at(kLabelSpecHash).substr(0, 5));
+    EXPECT_EQ(stage_of(cfg, kStageKubeProxy).ready.action, "");
   }
 }
 
@@ -163,9 +168,9 @@ TEST(KubeProxy, HostProcessTakesTheSameFlags) {
   auto cfg = worker_config();
   cfg.stages[kStageKubeProxy].runtime = RuntimeKind::process;
   cfg.stages[kStageKubeProxy].extra_args = {"--proxy-mode=iptables"};
-  EXPECT_EQ(
-      process_of(stage_of(cfg, kStageKubeProxy)).argv,
-      (Argv{"kube-proxy", "--master=http://192.168.1.50:8080", "--v=2", "--proxy-mode=iptables"}));
+  EXPECT_EQ(process_of(stage_of(cfg, kStageKubeProxy)).argv,
+            (Argv{"kube-proxy", "--master=http://192.168.1.50:8080", "--hostname-override=node-1",
+                  "--v=2", "--proxy-mode=iptables"}));
 }
 
 TEST(KubeProxy, HealthzPortFollowsTheVersion) {

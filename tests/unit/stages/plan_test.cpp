@@ -127,13 +127,17 @@ TEST(BuildPlan, PoliciesComeFromTheStageConfig) {
 }
 
 TEST(BuildStage, MatchesThePlanOnceTheSubnetIsKnown) {
-  for (const auto& cfg : {master_config(), worker_config("arm")}) {
+  auto kubeconfig_master = master_config();
+  kubeconfig_master.k8s_version = "v1.7.16";
+  for (const auto& cfg : {master_config(), worker_config("arm"), kubeconfig_master}) {
     for (const auto& planned : build_plan(cfg, subnet_facts())) {
       const auto single = stage_of(cfg, planned.name);
       EXPECT_EQ(single.name, planned.name);
       EXPECT_EQ(single.deps, planned.deps) << planned.name;
       EXPECT_EQ(single.launch, planned.launch) << planned.name;
-      EXPECT_TRUE(test::same_probe(single.ready, planned.ready)) << planned.name;
+      EXPECT_EQ(single.ready, planned.ready) << planned.name;
+      EXPECT_EQ(single.files, planned.files) << planned.name;
+      EXPECT_EQ(single.shared_dirs, planned.shared_dirs) << planned.name;
     }
   }
 }

@@ -23,6 +23,10 @@ TEST(ShellQuote, QuotesWhatAShellWouldInterpret) {
   EXPECT_EQ(stages::shell_join({"echo", "a;b", "*"}), "echo 'a;b' '*'");
 }
 
+std::string size_of(const StageSpec& spec, std::size_t file) {
+  return std::to_string(spec.files.at(file).content.size());
+}
+
 TEST(RenderPlanText, ShowsEachStagesExactCommand) {
   const auto text = render_plan_text(build_plan(test::master_config(), test::subnet_facts()));
   EXPECT_THAT(text, HasSubstr("bootstrap-docker\n  depends on: -\n  runtime:    process\n"
@@ -79,8 +83,45 @@ TEST(RenderPlanText, ShowsTheWholeContainerSpec) {
                               kubelet.labels.at(kLabelSpecHash) +
                               "\n"
                               "              io.kube-node-agent.stage=kubelet\n"
-                              "  ready when: GET http://127.0.0.1:10248/healthz answers 2xx\n"));
+                              "  files:      /etc/kubernetes/manifests-multi/kube-apiserver.json "
+                              "(0644, " +
+                              size_of(plan[4], 0) +
+                              " bytes)\n"
+                              "              /etc/kubernetes/manifests-multi/"
+                              "kube-controller-manager.json (0644, " +
+                              size_of(plan[4], 1) +
+                              " bytes)\n"
+                              "              /etc/kubernetes/manifests-multi/kube-scheduler.json "
+                              "(0644, " +
+                              size_of(plan[4], 2) +
+                              " bytes)\n"
+                              "  shared:     /var/lib/kubelet (made a shared mount first)\n"
+                              "  ready when: GET http://127.0.0.1:10248/healthz answers 2xx, and "
+                              "then the API server lists this node as Ready\n"));
   EXPECT_THAT(text, HasSubstr("  pid:        private\n  privileged: no\n"));  // etcd
+}
+
+TEST(RenderPlanText, ShowsWhatEachProbeActionWaitsFor) {
+  const auto text = render_plan_text(build_plan(test::master_config(), test::subnet_facts()));
+  EXPECT_THAT(text, HasSubstr("  ready when: GET http://127.0.0.1:2379/health answers 2xx with "
+                              "\"true\" in the body, and then flannel's network config is stored "
+                              "in etcd\n"));
+  EXPECT_THAT(text, HasSubstr("  ready when: GET http://localhost/_ping over unix socket "
+                              "/var/run/docker.sock answers 2xx with \"OK\" in the body, and then "
+                              "the airgap images (paths.image_dir/*.tar) are loaded into the "
+                              "daemon\n"));
+}
+
+TEST(RenderPlanText, ListsTheKubeconfigWithoutItsContent) {
+  auto cfg = test::worker_config();
+  cfg.k8s_version = "v1.8.15";
+  cfg.api_token = "s3cr3t-token";
+  const auto plan = build_plan(cfg, PlanFacts{});
+  const auto text = render_plan_text(plan);
+  EXPECT_THAT(text, HasSubstr("  files:      /var/lib/kube-node-agent/kubeconfig (0600, " +
+                              size_of(plan[3], 0) + " bytes)\n"));
+  EXPECT_THAT(text, Not(HasSubstr("s3cr3t")));
+  EXPECT_THAT(text, Not(HasSubstr("192.168.1.50:8080")));  // only in the file
 }
 
 TEST(RenderPlanText, QuotesPlaceholdersOfFactsNotKnownYet) {
@@ -141,6 +182,58 @@ TEST(RenderPlanJson, HoldsTheSameSpecs) {
   const auto& flannel = json["stages"][2];
   EXPECT_EQ(flannel["ready"]["kind"], "file");
   EXPECT_EQ(flannel["ready"]["parse_subnet_env"], true);
+}
+
+TEST(RenderPlanJson, HoldsFilesSharedDirsAndProbeActions) {
+  auto cfg = test::master_config();
+  cfg.k8s_version = "v1.7.16";
+  const auto plan = build_plan(cfg, test::subnet_facts());
+  const auto json = render_plan_json(plan);
+  const auto& kubelet = json["stages"][4];
+  ASSERT_EQ(kubelet["name"], "kubelet");
+  ASSERT_EQ(kubelet["files"].size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(kubelet["files"][i]["path"], plan[4].files[i].path);
+    EXPECT_EQ(kubelet["files"][i]["content"], plan[4].files[i].content);
+    EXPECT_EQ(kubelet["files"][i]["size"], plan[4].files[i].content.size());
+  }
+  EXPECT_EQ(kubelet["files"][0]["mode"], "0600");
+  EXPECT_EQ(kubelet["files"][1]["mode"], "0644");
+  EXPECT_EQ(kubelet["shared_dirs"], nlohmann::json::parse(R"(["/var/lib/kubelet"])"));
+  EXPECT_EQ(kubelet["ready"]["action"], kActionNodeReady);
+  EXPECT_EQ(json["stages"][1]["ready"]["action"], kActionFlannelConfig);
+  EXPECT_EQ(json["stages"][3]["ready"]["action"], kActionLoadImages);
+  EXPECT_EQ(json["stages"][5]["ready"]["action"], "");
+  EXPECT_EQ(json["stages"][5]["files"][0]["path"], "/var/lib/kube-node-agent/kubeconfig");
+  EXPECT_EQ(json["stages"][0]["files"], nlohmann::json::array());
+  EXPECT_EQ(json["stages"][0]["shared_dirs"], nlohmann::json::array());
+}
+
+TEST(RenderPlanJson, RedactsTheTokenInTheKubeconfig) {
+  auto cfg = test::worker_config();
+  cfg.k8s_version = "v1.8.15";
+  cfg.api_token = "s3cr3t-token";
+  const auto json = render_plan_json(build_plan(cfg, PlanFacts{}));
+  EXPECT_EQ(json.dump().find("s3cr3t"), std::string::npos);
+  const auto kubeconfig =
+      nlohmann::json::parse(json["stages"][3]["files"][0]["content"].get<std::string>());
+  EXPECT_EQ(kubeconfig["users"][0]["user"]["token"], "<redacted>");
+  EXPECT_EQ(kubeconfig["clusters"][0]["cluster"]["server"], "http://192.168.1.50:8080");
+}
+
+TEST(RedactFileContent, LeavesTextAndSecretFreeJsonAsItIs) {
+  EXPECT_EQ(stages::redact_file_content("token=abc\n"), "token=abc\n");
+  const std::string manifest = "{\"kind\": \"Pod\"}";
+  EXPECT_EQ(stages::redact_file_content(manifest), manifest);
+  EXPECT_EQ(stages::redact_file_content(R"({"a":[{"client-key-data":"x","n":1}]})"),
+            "{\n  \"a\": [\n    {\n      \"client-key-data\": \"<redacted>\",\n      \"n\": 1\n"
+            "    }\n  ]\n}\n");
+}
+
+TEST(RedactFileContent, FormatsModesInOctal) {
+  EXPECT_EQ(stages::format_mode(0600), "0600");
+  EXPECT_EQ(stages::format_mode(0644), "0644");
+  EXPECT_EQ(stages::format_mode(01777), "1777");
 }
 
 TEST(RenderPlanJson, RedactsSecretLookingEnv) {

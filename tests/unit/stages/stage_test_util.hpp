@@ -40,6 +40,9 @@ inline void PrintTo(const ContainerSpec& c, std::ostream* os) {
 inline void PrintTo(const ProbeSpec& p, std::ostream* os) {
   *os << stages::describe_probe(p);
 }
+inline void PrintTo(const StageFile& f, std::ostream* os) {
+  *os << f.path << " mode " << stages::format_mode(f.mode) << ":\n" << f.content;
+}
 
 }  // namespace kna
 
@@ -91,23 +94,18 @@ inline ContainerSpec container_of(const StageSpec& spec) {
   return c ? *c : ContainerSpec{};
 }
 
-// ProbeSpec's defaulted == is deleted because ProbePolicy has none: compare field by field.
-inline bool same_probe(const ProbeSpec& a, const ProbeSpec& b) {
-  const ProbePolicy& x = a.policy;
-  const ProbePolicy& y = b.policy;
-  return a.kind == b.kind && a.url == b.url && a.unix_socket == b.unix_socket &&
-         a.body_contains == b.body_contains && a.path == b.path &&
-         a.parse_subnet_env == b.parse_subnet_env && a.argv == b.argv && x.interval == y.interval &&
-         x.timeout == y.timeout && x.deadline == y.deadline && x.period == y.period &&
-         x.failure_threshold == y.failure_threshold;
-}
-
 // The container without what is derived from its hash (name, hash label), for comparing with a
 // spec written out in a test.
 inline ContainerSpec without_identity(ContainerSpec c) {
   c.name.clear();
   c.labels.erase(kLabelSpecHash);
   return c;
+}
+
+// The argv of the stage run as a host process (with flannel's subnet known).
+inline std::vector<std::string> process_argv(Config cfg, const std::string& stage) {
+  cfg.stages[stage].runtime = RuntimeKind::process;
+  return process_of(stage_of(cfg, stage)).argv;
 }
 
 inline std::map<std::string, std::string> agent_labels(const std::string& stage) {
