@@ -1,0 +1,203 @@
+#include "kube/standin_api.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+#include "kube/standin_process.hpp"
+
+namespace kna::standins {
+
+namespace {
+
+using nlohmann::json;
+
+// obj[key] when both are what they should be, else "".
+std::string string_at(const json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  const auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// The entry of the list obj[key] whose "name" is `name` (kubeconfig's named lists).
+const json* named(const json& obj, const char* key, const std::string& name) {
+  const auto list = obj.find(key);
+  if (list == obj.end() || !list->is_array()) return nullptr;
+  for (const auto& item : *list)
+    if (item.is_object() && string_at(item, "name") == name) return &item;
+  return nullptr;
+}
+
+// httplib wants scheme://host:port; an API server URL may carry a path, which the API paths
+// replace.
+std::string scheme_host_port(const std::string& url) {
+  const auto scheme = url.find("://");
+  const auto slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  return url.substr(0, slash);
+}
+
+std::string trimmed_url(std::string url) {
+  while (!url.empty() && (url.back() == '/' || url.back() == ' ')) url.pop_back();
+  while (!url.empty() && url.front() == ' ') url.erase(url.begin());
+  return url;
+}
+
+httplib::Headers headers(const std::string& token) {
+  httplib::Headers h{{"Accept", "application/json"}};
+  if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
+  return h;
+}
+
+ApiReply reply_of(const httplib::Result& res) {
+  if (res) return ApiReply{res->status, res->body, {}};
+  switch (res.error()) {
+    case httplib::Error::Connection:
+      return ApiReply{0, {}, "cannot connect"};
+    case httplib::Error::ConnectionTimeout:
+      return ApiReply{0, {}, "connection timed out"};
+    case httplib::Error::Read:
+      return ApiReply{0, {}, "no answer (read failed or timed out)"};
+    case httplib::Error::Write:
+      return ApiReply{0, {}, "sending the request failed"};
+    default:
+      return ApiReply{0, {}, httplib::to_string(res.error())};
+  }
+}
+
+std::string shortened(std::string text) {
+  if (text.size() > 200) text = text.substr(0, 200) + "…";
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+Result<ApiServer> read_kubeconfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Error{"cannot read kubeconfig " + path + ": " + std::strerror(errno)};
+  std::stringstream text;
+  text << in.rdbuf();
+  const auto config = json::parse(text.str(), nullptr, false);
+  if (config.is_discarded() || !config.is_object())
+    return Error{"kubeconfig " + path + " is not JSON (the stand-in reads JSON kubeconfigs only)"};
+  const std::string current = string_at(config, "current-context");
+  const json* context = named(config, "contexts", current);
+  if (current.empty() || context == nullptr)
+    return Error{"kubeconfig " + path + ": current-context '" + current + "' is not defined"};
+  const json ctx = context->value("context", json::object());
+  const json* cluster = named(config, "clusters", string_at(ctx, "cluster"));
+  const std::string url =
+      cluster != nullptr ? string_at(cluster->value("cluster", json::object()), "server") : "";
+  if (url.empty())
+    return Error{"kubeconfig " + path + ": the cluster of context '" + current + "' has no server"};
+  ApiServer server{trimmed_url(url), {}};
+  if (const json* user = named(config, "users", string_at(ctx, "user")))
+    server.token = string_at(user->value("user", json::object()), "token");
+  return server;
+}
+
+std::string first_url(const std::string& urls) {
+  return trimmed_url(urls.substr(0, urls.find(',')));
+}
+
+ApiReply ApiClient::get(const std::string& path) const {
+  httplib::Client client(scheme_host_port(server_.url));
+  client.set_connection_timeout(std::chrono::seconds(2));
+  client.set_read_timeout(std::chrono::seconds(5));
+  auto res = client.Get(path.c_str(), headers(server_.token));
+  return reply_of(res);
+}
+
+ApiReply ApiClient::post(const std::string& path, const std::string& body) const {
+  httplib::Client client(scheme_host_port(server_.url));
+  client.set_connection_timeout(std::chrono::seconds(2));
+  client.set_read_timeout(std::chrono::seconds(5));
+  auto res = client.Post(path.c_str(), headers(server_.token), body, "application/json");
+  return reply_of(res);
+}
+
+ApiReply ApiClient::patch(const std::string& path, const std::string& body,
+                          const std::string& content_type) const {
+  httplib::Client client(scheme_host_port(server_.url));
+  client.set_connection_timeout(std::chrono::seconds(2));
+  client.set_read_timeout(std::chrono::seconds(5));
+  auto res = client.Patch(path.c_str(), headers(server_.token), body, content_type.c_str());
+  return reply_of(res);
+}
+
+bool ApiReachability::record(const ApiReply& reply, const std::string& what) {
+  if (reply.status == 0) {
+    failed("unreachable: " + reply.error);
+    return false;
+  }
+  if (reply.status >= 500) {
+    failed("answered " + std::to_string(reply.status) + " to " + what + ": " +
+           shortened(reply.body));
+  } else {
+    answered();
+  }
+  return true;
+}
+
+void ApiReachability::answered() {
+  if (!problem_.empty() || first_) spdlog::info("API server {} reachable", url_);
+  problem_.clear();
+  first_ = false;
+}
+
+void ApiReachability::failed(const std::string& problem) {
+  if (problem != problem_) spdlog::warn("API server {} {}", url_, problem);
+  problem_ = problem;
+  first_ = false;
+}
+
+void watch_api(const ApiClient& api, const std::string& path, std::chrono::milliseconds period,
+               const StopFlag& stop) {
+  ApiReachability reach(api.url());
+  do {
+    const auto reply = api.get(path);
+    if (reply.status == 0)
+      reach.failed("unreachable: " + reply.error);
+    else if (reply.status != 200)
+      reach.failed("answered " + std::to_string(reply.status) + " to GET " + path + ": " +
+                   shortened(reply.body));
+    else
+      reach.answered();
+  } while (!stop.wait_for(period));
+}
+
+Result<ApiServer> api_server_from_flags(const std::string& master, const std::string& kubeconfig) {
+  ApiServer server;
+  if (!kubeconfig.empty()) {
+    auto read = read_kubeconfig(kubeconfig);
+    if (!read) return read.error();
+    server = read.value();
+  }
+  if (!master.empty()) server.url = first_url(master);
+  if (server.url.empty()) {
+    spdlog::warn("Neither --kubeconfig nor --master was specified, using http://localhost:8080");
+    server.url = "http://localhost:8080";
+  }
+  return server;
+}
+
+std::chrono::milliseconds period_from_env(const char* variable,
+                                          std::chrono::milliseconds fallback) {
+  const char* text = std::getenv(variable);
+  if (text == nullptr || *text == '\0') return fallback;
+  char* end = nullptr;
+  const double seconds = std::strtod(text, &end);
+  if (end == text || *end != '\0' || seconds <= 0) {
+    spdlog::warn("Ignoring {}='{}': not a positive number of seconds", variable, text);
+    return fallback;
+  }
+  return std::chrono::milliseconds(static_cast<long>(seconds * 1000));
+}
+
+}  // namespace kna::standins

@@ -1,0 +1,75 @@
+#pragma once
+// How the node and control-plane stand-ins reach the API server: its URL from a flag or a JSON
+// kubeconfig, a small blocking client, and a log that reports each change of reachability once.
+
+#include <chrono>
+#include <string>
+
+#include "kna/error.hpp"
+
+namespace kna::standins {
+
+class StopFlag;
+
+struct ApiServer {
+  std::string url;    // "http://10.9.0.1:8080", no trailing slash
+  std::string token;  // sent as "Authorization: Bearer …" when set
+};
+
+// The server and token of the current context of a kubeconfig file. The stand-ins read JSON only
+// (what kube-node-agent writes); the real programs also read YAML.
+Result<ApiServer> read_kubeconfig(const std::string& path);
+// The first of a comma-separated list of URLs (--api-servers), without a trailing slash.
+std::string first_url(const std::string& urls);
+
+struct ApiReply {
+  int status{0};  // 0: no HTTP answer (see `error`)
+  std::string body;
+  std::string error;  // why there was no answer
+};
+
+// One connection per call, short timeouts: callers poll, so a slow answer is just a failed poll.
+class ApiClient {
+ public:
+  explicit ApiClient(ApiServer server) : server_(std::move(server)) {}
+  const std::string& url() const { return server_.url; }
+
+  ApiReply get(const std::string& path) const;
+  ApiReply post(const std::string& path, const std::string& json) const;
+  ApiReply patch(const std::string& path, const std::string& body,
+                 const std::string& content_type) const;
+
+ private:
+  ApiServer server_;
+};
+
+// Logs "API server URL unreachable: why" (or the unexpected answer) when the problem changes,
+// and "API server URL reachable" once it is gone. Not thread-safe: one per polling thread.
+class ApiReachability {
+ public:
+  explicit ApiReachability(std::string url) : url_(std::move(url)) {}
+  // Records how a call went; true when there was an HTTP answer.
+  bool record(const ApiReply& reply, const std::string& what);
+  void answered();
+  void failed(const std::string& problem);
+
+ private:
+  std::string url_;
+  std::string problem_;
+  bool first_{true};
+};
+
+// For kube-proxy, the controller-manager and the scheduler: GET `path` every `period` until
+// `stop`, logging each change of reachability (a 200 is reachable).
+void watch_api(const ApiClient& api, const std::string& path, std::chrono::milliseconds period,
+               const StopFlag& stop);
+
+// The API server from --master / --kubeconfig as client-go's BuildConfigFromFlags picks it: the
+// kubeconfig's server unless --master overrides it, and http://localhost:8080 with a warning when
+// neither is given.
+Result<ApiServer> api_server_from_flags(const std::string& master, const std::string& kubeconfig);
+
+// Poll periods: env `variable` in seconds (may be fractional) when set, else `fallback`.
+std::chrono::milliseconds period_from_env(const char* variable, std::chrono::milliseconds fallback);
+
+}  // namespace kna::standins
