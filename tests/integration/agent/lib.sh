@@ -49,17 +49,36 @@ skip_unless_root() {
 # These set globals (NODE_NS, NODE_CFG, AGENT_PID) rather than print them: a $(…) subshell would
 # lose what they record for cleanup.
 
-# make_node NAME ADDRESS → NODE_NS: a network namespace with lo and eth0 holding ADDRESS/24. eth0 is
-# one end of a veth pair whose other end (eth0-peer) stays in the same namespace (the dummy link
-# type is not in every kernel), and there is no default route: nothing the node sends can leave
-# it, and an attempt to reach the outside (an image pull) fails at once instead of timing out.
+# make_hub → KNA_HUB: a namespace holding the bridge br0 that joins the nodes made after it, so
+# that a cluster on one machine never touches the host's own network.
+KNA_HUB=
+make_hub() {
+  KNA_HUB="kna-hub-$$"
+  ip netns add "$KNA_HUB"
+  KNA_NETNS+=("$KNA_HUB")
+  ip -n "$KNA_HUB" link set lo up
+  ip -n "$KNA_HUB" link add br0 type bridge
+  ip -n "$KNA_HUB" link set br0 up
+}
+
+# make_node NAME ADDRESS → NODE_NS: a network namespace with lo and eth0 holding ADDRESS/24, and no
+# default route: nothing the node sends can leave it, and an attempt to reach the outside (an
+# image pull) fails at once instead of timing out. eth0 is one end of a veth pair; the other end
+# is a port of the hub's bridge when there is a hub (make_hub), else it stays in the node's own
+# namespace (the dummy link type is not in every kernel).
 make_node() {
   local ns="kna-$1-$$"
   ip netns add "$ns"
   KNA_NETNS+=("$ns")
   ip -n "$ns" link set lo up
-  ip -n "$ns" link add eth0 type veth peer name eth0-peer
-  ip -n "$ns" link set eth0-peer up
+  if [ -n "$KNA_HUB" ]; then
+    ip -n "$ns" link add eth0 type veth peer name "v-$1" netns "$KNA_HUB"
+    ip -n "$KNA_HUB" link set "v-$1" master br0
+    ip -n "$KNA_HUB" link set "v-$1" up
+  else
+    ip -n "$ns" link add eth0 type veth peer name eth0-peer
+    ip -n "$ns" link set eth0-peer up
+  fi
   ip -n "$ns" addr add "$2/24" dev eth0
   ip -n "$ns" link set eth0 up
   NODE_NS=$ns
@@ -73,9 +92,13 @@ in_node() {  # in_node NS command...
 
 # node_config NAME ROLE MASTER_IP [STAGES_JSON] → NODE_CFG: writes $KNA_T/NAME/config.json with every path
 # under $KNA_T/NAME and the test images; STAGES_JSON adds entries to "stages" (a fragment with a
-# leading comma, e.g. ', "kubelet": {"enabled": false}').
+# leading comma, e.g. ', "kubelet": {"enabled": false}') in place of the kubelet and kube-proxy
+# entries (the hyperkube stand-in image), so it must bring its own when it wants them.
+KNA_KUBE_IMAGE=kna-test/hyperkube:standin
 node_config() {
-  local name=$1 role=$2 master=$3 extra=${4:-}
+  local name=$1 role=$2 master=$3
+  local kube_stage="\"image\": \"$KNA_KUBE_IMAGE\", \"privileged\": $KNA_PRIVILEGED"
+  local extra=${4:-", \"kubelet\": {$kube_stage}, \"kube-proxy\": {$kube_stage}"}
   local d="$KNA_T/$name"
   mkdir -p "$d/images"
   cp "$KNA_IMAGES"/*.tar "$d/images/"
@@ -86,6 +109,11 @@ node_config() {
   "master_ip": "$master",
   "net_interface": "eth0",
   "etcd_version": "3.4.23",
+  "control_plane": {
+    "apiserver_image": "$KNA_KUBE_IMAGE",
+    "controller_manager_image": "$KNA_KUBE_IMAGE",
+    "scheduler_image": "$KNA_KUBE_IMAGE"
+  },
   "paths": {
     "bootstrap_docker_socket": "$d/bootstrap/docker.sock",
     "bootstrap_docker_data_root": "$d/bootstrap/data",
@@ -103,7 +131,8 @@ node_config() {
     "container_logs_dir": "$d/containers",
     "state_dir": "$d/state",
     "run_dir": "$d/run",
-    "image_dir": "$d/images"
+    "image_dir": "$d/images",
+    "kubeconfig": "$d/state/kubeconfig"
   },
   "stages": {
     "etcd": {"image": "kna-test/etcd:3.4"},
@@ -149,16 +178,24 @@ stage_field() {
     /^ *}/ { if (field["name"] == s) { print field[f]; exit } delete field }'
 }
 
+# stop_agent PID: SIGTERM one agent and wait up to 90 s; non-zero unless it exited 0 in time.
+stop_agent() {
+  local pid=$1 rc=0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  local end=$((SECONDS + 90))
+  while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 0.2; done
+  if kill -0 "$pid" 2>/dev/null; then rc=1; kill -9 "$pid" 2>/dev/null; fi
+  wait "$pid" 2>/dev/null || rc=1
+  local left=() p
+  for p in "${KNA_AGENT_PIDS[@]}"; do [ "$p" = "$pid" ] || left+=("$p"); done
+  KNA_AGENT_PIDS=("${left[@]}")
+  return $rc
+}
+
 # stop_agents: SIGTERM every agent, wait for it; returns non-zero if one did not exit 0 in time.
 stop_agents() {
   local pid rc=0
-  for pid in "${KNA_AGENT_PIDS[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || continue
-    local end=$((SECONDS + 90))
-    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 0.2; done
-    if kill -0 "$pid" 2>/dev/null; then rc=1; kill -9 "$pid" 2>/dev/null; fi
-    wait "$pid" 2>/dev/null || rc=1
-  done
+  for pid in "${KNA_AGENT_PIDS[@]}"; do stop_agent "$pid" || rc=1; done
   KNA_AGENT_PIDS=()
   return $rc
 }
