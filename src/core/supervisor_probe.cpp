@@ -78,6 +78,9 @@ void Supervisor::Impl::on_probe_result(std::size_t i, std::uint64_t epoch,
   const ProbePolicy& policy = s.current.ready.policy;
   if (result.ok) {
     s.probe_failures = 0;
+    // What the stage waited for outside itself is there now: no longer an error to show.
+    if (s.last_probe_outside) s.last_error.clear();
+    s.last_probe_outside = false;
     if (s.state == StageState::ready) {
       schedule_probe(i, policy.period);
       return;

@@ -118,6 +118,7 @@ TEST_F(SupervisorProbe, AFailureOutsideTheWorkloadKeepsItUnreadyWithoutRestartin
   prober.set_ok(url);
   sim.advance(seconds(5));
   EXPECT_EQ(state("a"), StageState::ready);
+  EXPECT_EQ(status("a").last_error, "");  // what was missing is back: nothing left to show
   EXPECT_EQ(runtime.launch_count("b"), 1u);
 }
 
