@@ -3,27 +3,23 @@
 // kubelet and `kubectl get nodes` use) and keeps them in etcd (v2 or v3) under
 // <etcd-prefix>/minions/<name>, like the real one. No authentication, no other resources.
 
-#include <signal.h>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdio>
-#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include <httplib.h>
 
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-#include <CLI/CLI.hpp>
 
 #include "clients/etcd_client.hpp"
 #include "kube/apiserver_http.hpp"
 #include "kube/apiserver_store.hpp"
 #include "kube/components.hpp"
+#include "kube/standin_cli.hpp"
+#include "kube/standin_process.hpp"
 
 namespace kna::standins {
 
@@ -48,48 +44,20 @@ struct Flags {
 };
 
 // The flags' names, values and defaults are the real kube-apiserver's (v1.3 to v1.19).
-void add_flags(CLI::App& app, Flags& f) {
-  app.add_option("--advertise-address", f.advertise_address);
-  app.add_option("--insecure-bind-address", f.insecure_bind_address);
-  app.add_option("--insecure-port", f.insecure_port);
-  app.add_option("--bind-address", f.bind_address);
-  app.add_option("--secure-port", f.secure_port);
-  app.add_option("--etcd-servers", f.etcd_servers);
-  app.add_option("--etcd-prefix", f.etcd_prefix);
-  app.add_option("--storage-backend", f.storage_backend);
-  app.add_option("--service-cluster-ip-range", f.service_cluster_ip_range);
-  app.add_option("--admission-control", f.admission_control);
-  app.add_option("--min-request-timeout", f.min_request_timeout);
-  app.add_option("--allow-privileged", f.allow_privileged)->expected(0, 1)->default_str("true");
-  app.add_option("--v", f.v);
-}
-
-// Parses like pflag: an unknown flag is `Error: unknown flag: --X` and exit code 1. Returns the
-// exit code when the program should stop now.
-std::optional<int> parse_flags(CLI::App& app, int argc, char** argv) {
-  app.allow_extras();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "Error: %s\n", e.what());
-    return 1;
-  }
-  for (const auto& extra : app.remaining()) {
-    if (extra.rfind("-", 0) != 0) continue;  // pflag ignores positional arguments here too
-    std::fprintf(stderr, "Error: unknown flag: %s\n", extra.substr(0, extra.find('=')).c_str());
-    return 1;
-  }
-  return std::nullopt;
-}
-
-sigset_t exit_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  return set;
+void add_flags(StandinCli& cli, Flags& f) {
+  cli.option("--advertise-address", f.advertise_address);
+  cli.option("--insecure-bind-address", f.insecure_bind_address);
+  cli.option("--insecure-port", f.insecure_port);
+  cli.option("--bind-address", f.bind_address);
+  cli.option("--secure-port", f.secure_port);
+  cli.option("--etcd-servers", f.etcd_servers);
+  cli.option("--etcd-prefix", f.etcd_prefix);
+  cli.option("--storage-backend", f.storage_backend);
+  cli.option("--service-cluster-ip-range", f.service_cluster_ip_range);
+  cli.option("--admission-control", f.admission_control);
+  cli.option("--min-request-timeout", f.min_request_timeout);
+  cli.flag("--allow-privileged", f.allow_privileged);
+  cli.option("--v", f.v);
 }
 
 // Until etcd first answers, says so every second: the API answers 500 meanwhile, and the real
@@ -132,17 +100,12 @@ class EtcdWaiter {
 }  // namespace
 
 int apiserver_main(int argc, char** argv) {
-  // Blocked before any thread starts, so only sigwait below sees them.
-  const auto signals = exit_signals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
+  block_exit_signals();
   Flags flags;
-  CLI::App app{"kube-apiserver stand-in for kube-node-agent's tests and demo", "kube-apiserver"};
-  add_flags(app, flags);
-  if (auto exit_code = parse_flags(app, argc, argv)) return *exit_code;
-
-  spdlog::set_default_logger(spdlog::stderr_color_mt("kube-apiserver"));
-  spdlog::set_pattern("%L%m%d %H:%M:%S.%f %P apiserver] %v");
+  StandinCli cli("kube-apiserver stand-in for kube-node-agent's tests and demo");
+  add_flags(cli, flags);
+  if (auto exit_code = cli.parse(argc, argv)) return *exit_code;
+  init_logging("apiserver");
 
   if (flags.storage_backend != "etcd2" && flags.storage_backend != "etcd3") {
     spdlog::error("invalid value for --storage-backend: \"{}\" (etcd2 or etcd3)",
@@ -158,9 +121,8 @@ int apiserver_main(int argc, char** argv) {
     spdlog::error("invalid --etcd-servers: {}", endpoints.error().message);
     return 1;
   }
-  const char* version = std::getenv("KNA_STANDIN_VERSION");
   const apiserver::ServerInfo info{
-      version != nullptr && *version != '\0' ? version : "v1.3.6",
+      cli.version(),
       (flags.advertise_address.empty() ? flags.insecure_bind_address : flags.advertise_address) +
           ":" + std::to_string(flags.secure_port),
       flags.v};
@@ -185,9 +147,7 @@ int apiserver_main(int argc, char** argv) {
   });
   {
     EtcdWaiter waiter(store, flags.etcd_servers);
-    int sig = 0;
-    while (sigwait(&signals, &sig) != 0) {
-    }
+    const int sig = wait_for_exit_signal();
     spdlog::info("Received signal {}, shutting down", sig);
   }
   // stop() does nothing before listen_after_bind has started: wait for that first.
