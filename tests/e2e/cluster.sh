@@ -33,6 +33,13 @@ jq '.k8s_version = "v1.12.0"
     | .stages.kubelet.env = {"KNA_STANDIN_VERSION": "v1.12.0"}
     | .stages["kube-proxy"].env = {"KNA_STANDIN_VERSION": "v1.12.0"}' "${CFG[w2]}" >"${CFG[w2]}.new"
 mv "${CFG[w2]}.new" "${CFG[w2]}"
+# w1 runs kubelet and kube-proxy as host processes (the Resin style), the others as containers in
+# their main dockerd (the docker-multinode style).
+standins=$(cd "$(dirname "$KNA_AGENT")/standins" && pwd)
+jq --arg kubelet "$standins/kubelet" --arg proxy "$standins/kube-proxy" '
+    .stages.kubelet = {"runtime": "process", "binary": $kubelet, "probe": {"period_ms": 2000}}
+    | .stages["kube-proxy"] = {"runtime": "process", "binary": $proxy}' "${CFG[w1]}" >"${CFG[w1]}.new"
+mv "${CFG[w1]}.new" "${CFG[w1]}"
 declare -A AGENT
 mdocker() { docker -H "unix://${DIR[$1]}/main/docker.sock" "${@:2}"; }
 bdocker() { docker -H "unix://${DIR[$1]}/bootstrap/docker.sock" "${@:2}"; }
@@ -80,8 +87,10 @@ check "the master's manifests are where its kubelet reads them" \
   test -f "${DIR[master]}/manifests/kube-apiserver.json"
 check "the workers run no control plane" \
   test -z "$(mdocker w1 ps -q --filter label=io.kubernetes.container.name=kube-apiserver)"
-check "w1: the kubelet runs as a labelled container in its main dockerd" \
-  test -n "$(mdocker w1 ps -q --filter label=io.kube-node-agent.stage=kubelet)"
+check "w1: the kubelet runs as a host process of the agent" \
+  test "$(stage_field "${CFG[w1]}" kubelet workload)" = "pid $(stage_field "${CFG[w1]}" kubelet pid)"
+check "w2: the kubelet runs as a labelled container in its main dockerd" \
+  test -n "$(mdocker w2 ps -q --filter label=io.kube-node-agent.stage=kubelet)"
 check "w1: kube-proxy (v1.3.6) answers its healthz on 10249" \
   in_node "${NS[w1]}" curl -sf http://127.0.0.1:10249/healthz
 check "w2: kube-proxy (v1.12.0) answers its healthz on 10256" \
@@ -93,12 +102,16 @@ check "w2: the kubelet reads that kubeconfig" \
 check "w1 registered as v1.3.6 and w2 as v1.12.0" \
   test "$(kc get nodes --no-headers | awk '$1 != "master" {print $1 "=" $5}' | sort | tr '\n' ' ')" = "w1=v1.3.6 w2=v1.12.0 "
 
-# --- kill -9 a worker's kubelet: restarted, node Ready again
+# --- kill -9 a worker's kubelet (a host process on w1): restarted, node Ready again
 restarts=$(stage_field "${CFG[w1]}" kubelet restarts)
-kubelet_pid=$(mdocker w1 inspect -f '{{.State.Pid}}' "$(mdocker w1 ps -q --filter label=io.kube-node-agent.stage=kubelet)")
+kubelet_pid=$(stage_field "${CFG[w1]}" kubelet pid)
 kill -9 "$kubelet_pid"
-wait_for 30 "w1: the killed kubelet (pid $kubelet_pid) runs again" \
-  bash -c "p=\$(docker -H unix://${DIR[w1]}/main/docker.sock inspect -f '{{.State.Pid}}' \$(docker -H unix://${DIR[w1]}/main/docker.sock ps -q --filter label=io.kube-node-agent.stage=kubelet)); [ -n \"\$p\" ] && [ \"\$p\" != 0 ] && [ \"\$p\" != $kubelet_pid ]"
+kubelet_respawned() {
+  local pid
+  pid=$(stage_field "${CFG[w1]}" kubelet pid)
+  [ -n "$pid" ] && [ "$pid" != "$kubelet_pid" ] && kill -0 "$pid"
+}
+wait_for 30 "w1: the killed kubelet (pid $kubelet_pid) runs again" kubelet_respawned
 wait_for 60 "w1: the kubelet stage is ready again" stage_is "${CFG[w1]}" kubelet ready
 check "w1: the agent saw the kubelet die ($(stage_field "${CFG[w1]}" kubelet restarts) restarts, was $restarts)" \
   test "$(stage_field "${CFG[w1]}" kubelet restarts)" -gt "$restarts"
