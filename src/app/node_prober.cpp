@@ -35,8 +35,10 @@ struct NodeProber::Impl {
   ProbeResult load_images(const std::string& socket) {
     try {
       DockerClient docker(DockerClientOptions{socket});
-      const int loaded = images.load_airgap(docker, kStageMainDocker);
-      return {true, fmt::format("{} image tarballs loaded", loaded)};
+      // Runs on every readiness probe: after the first, it costs one image inspect per name.
+      const AirgapLoad load = images.load_airgap(docker, kStageMainDocker);
+      return {true, fmt::format("image tarballs: {} loaded, {} already there, {} failed",
+                                load.loaded, load.skipped, load.failed)};
     } catch (const std::exception& e) {
       return {false, fmt::format("cannot load the image folder {} into {}: {}", cfg.paths.image_dir,
                                  socket, e.what())};

@@ -47,43 +47,118 @@ std::vector<fs::path> tarballs(const std::string& dir) {
   return out;
 }
 
-// A replaced tarball (other size or time) is a new one.
-std::string identity(const fs::path& p) {
-  std::error_code ec;
-  const auto size = fs::file_size(p, ec);
-  const auto mtime = fs::last_write_time(p, ec).time_since_epoch().count();
-  return fmt::format("{}:{}:{}", p.string(), size, mtime);
+std::string describe(const std::vector<std::string>& images) {
+  return images.empty() ? std::string("nothing") : fmt::format("{}", fmt::join(images, ", "));
+}
+
+bool names(const std::vector<std::string>& repo_tags, const std::string& wanted) {
+  return std::any_of(repo_tags.begin(), repo_tags.end(),
+                     [&](const std::string& tag) { return normalize_image_ref(tag) == wanted; });
 }
 
 }  // namespace
 
-int ImageStore::load_airgap(DockerClient& client, const std::string& stage) {
-  std::lock_guard lock(mu_);  // two launches must not feed the same tarball twice
-  int loaded = 0;
-  for (const auto& tar : tarballs(image_dir_)) {
-    const std::string id = identity(tar);
-    if (attempted_.count(id)) continue;
-    try {
-      auto images = client.load_image(tar.string());
-      spdlog::info(
-          "{}: loaded {} from \"{}\" into {}", stage,
-          images.empty() ? std::string("nothing") : fmt::format("{}", fmt::join(images, ", ")),
-          tar.string(), client.socket_path());
-      ++loaded;
-    } catch (const DockerError& e) {
-      if (transport_failure(e)) throw;  // the daemon, not the tarball: try it again next time
-      spdlog::warn("{}: cannot load \"{}\": {}", stage, tar.string(), e.what());
-    }
-    attempted_.insert(id);
+std::vector<ImageStore::Tarball> ImageStore::scan() {
+  std::vector<Tarball> out;
+  for (const auto& path : tarballs(image_dir_)) out.push_back({path.string(), index_.lookup(path)});
+  return out;
+}
+
+bool ImageStore::load(DockerClient& client, const std::string& stage, const Tarball& tar) {
+  try {
+    const auto images = client.load_image(tar.path);
+    spdlog::info("{}: loaded {} from \"{}\" into {}", stage, describe(images), tar.path,
+                 client.socket_path());
+    return true;
+  } catch (const DockerError& e) {
+    if (transport_failure(e)) throw;  // the daemon, not the tarball: try it again next time
+    spdlog::warn("{}: cannot load \"{}\": {}", stage, tar.path, e.what());
+    rejected_.insert(tar.entry.identity);
+    return false;
   }
-  return loaded;
+}
+
+std::vector<std::string> ImageStore::missing(DockerClient& client,
+                                             const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  for (const auto& name : names) {
+    if (!client.inspect_image(name)) out.push_back(name);
+  }
+  return out;
+}
+
+AirgapLoad ImageStore::load_airgap(DockerClient& client, const std::string& stage) {
+  std::lock_guard lock(mu_);  // two callers must not feed the same tarball twice
+  AirgapLoad result;
+  for (const auto& tar : scan()) {
+    const std::string& id = tar.entry.identity;
+    if (rejected_.count(id)) {
+      ++result.failed;
+      continue;
+    }
+    if (!tar.entry.repo_tags) {  // unknown contents: given to the daemon once
+      if (attempted_.count(id)) {
+        ++result.skipped;
+        continue;
+      }
+      const bool ok = load(client, stage, tar);
+      attempted_.insert(id);
+      ++(ok ? result.loaded : result.failed);
+      continue;
+    }
+    const auto lacking = missing(client, *tar.entry.repo_tags);
+    if (lacking.empty()) {
+      spdlog::debug("{}: not loading \"{}\": {} already has {}", stage, tar.path,
+                    client.socket_path(), describe(*tar.entry.repo_tags));
+      ++result.skipped;
+      continue;
+    }
+    if (!load(client, stage, tar)) {
+      ++result.failed;
+      continue;
+    }
+    ++result.loaded;
+    if (const auto still = missing(client, lacking); !still.empty()) {
+      // Loading it again would not help and would cost a load on every readiness probe.
+      spdlog::warn("{}: {} still lacks {} after loading \"{}\": not loading it again", stage,
+                   client.socket_path(), describe(still), tar.path);
+      rejected_.insert(id);
+    }
+  }
+  return result;
+}
+
+bool ImageStore::load_for(DockerClient& client, const std::string& stage,
+                          const std::string& image) {
+  std::lock_guard lock(mu_);
+  if (client.inspect_image(image)) return true;  // another launch loaded it meanwhile
+  const std::string wanted = normalize_image_ref(image);
+  const auto tars = scan();
+  for (const auto& tar : tars) {
+    if (!tar.entry.repo_tags || !names(*tar.entry.repo_tags, wanted)) continue;
+    if (rejected_.count(tar.entry.identity) || !load(client, stage, tar)) continue;
+    if (client.inspect_image(image)) return true;
+    spdlog::warn("{}: \"{}\" names {} but loading it did not provide it: not loading it again",
+                 stage, tar.path, image);
+    rejected_.insert(tar.entry.identity);
+  }
+  // Last resort: the tarballs that could not be read may hold it.
+  for (const auto& tar : tars) {
+    const std::string& id = tar.entry.identity;
+    if (tar.entry.repo_tags || attempted_.count(id) || rejected_.count(id)) continue;
+    const bool ok = load(client, stage, tar);
+    attempted_.insert(id);
+    if (ok && client.inspect_image(image)) return true;
+  }
+  spdlog::debug("{}: no tarball in \"{}\" holds {}", stage, image_dir_, image);
+  return false;
 }
 
 ImageSource ImageStore::ensure(DockerClient& client, const std::string& stage,
                                const std::string& image,
                                const std::function<void(int percent)>& on_percent) {
   if (client.inspect_image(image)) return ImageSource::present;
-  if (load_airgap(client, stage) > 0 && client.inspect_image(image)) {
+  if (load_for(client, stage, image)) {
     spdlog::info("{}: image {} came from the image folder \"{}\"", stage, image, image_dir_);
     return ImageSource::loaded;
   }
