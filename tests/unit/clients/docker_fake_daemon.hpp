@@ -55,6 +55,9 @@ class FakeDockerDaemon {
   void start() {
     ASSERT_TRUE(server_.bind_to_port(socket_, 80)) << "cannot bind " << socket_;
     thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // httplib's stop() does nothing before the accept loop runs, and the loop would then never
+    // end: a stop() right after start() must find it running.
+    while (!server_.is_running()) std::this_thread::yield();
   }
   void stop() {
     if (!thread_.joinable()) return;
