@@ -4,7 +4,6 @@
 #include <csignal>
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 
@@ -19,29 +18,8 @@ namespace {
 using namespace std::chrono_literals;
 using Cause = ExitStatus::Cause;
 using test::kBusyboxImage;
+using test::LogCapture;
 namespace fs = std::filesystem;
-
-// The default logger's messages, for the duration of a test.
-class LogCapture {
- public:
-  LogCapture() : previous_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
-    sink->set_pattern("%v");
-    auto logger = std::make_shared<spdlog::logger>("capture", sink);
-    logger->set_level(spdlog::level::debug);
-    spdlog::set_default_logger(logger);
-  }
-  ~LogCapture() { spdlog::set_default_logger(previous_); }
-  bool contains(const std::string& s) {
-    spdlog::default_logger()->flush();
-    return out_.str().find(s) != std::string::npos;
-  }
-  std::string text() { return out_.str(); }
-
- private:
-  std::ostringstream out_;
-  std::shared_ptr<spdlog::logger> previous_;
-};
 
 // One launch's outcome, as the supervisor would see it.
 struct Launch {

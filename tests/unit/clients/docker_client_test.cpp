@@ -151,13 +151,23 @@ TEST(DockerClient, AnAbsentSocketIsUnavailable) {
   EXPECT_NE(std::string(e.what()).find("does not exist"), std::string::npos) << e.what();
 }
 
-TEST(DockerClient, ASocketWithoutAListenerIsUnavailable) {
-  test::FakeDockerDaemon d;  // for its folder only
-  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+// A unix socket bound to `path` (nobody accepts on it): the fd, or -1.
+int bound_unix_socket(const std::string& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, d.socket().c_str(), sizeof addr.sun_path - 1);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST(DockerClient, ASocketWithoutAListenerIsUnavailable) {
+  test::FakeDockerDaemon d;  // for its folder only
+  const int fd = bound_unix_socket(d.socket());
+  ASSERT_GE(fd, 0);
   ::close(fd);  // the socket file stays, nobody listens: connection refused
   auto c = client_for(d);
   auto e = error_of([&] { c.ping(); });
@@ -167,11 +177,8 @@ TEST(DockerClient, ASocketWithoutAListenerIsUnavailable) {
 
 TEST(DockerClient, AHungDaemonTimesOut) {
   test::FakeDockerDaemon d;  // for its folder only
-  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, d.socket().c_str(), sizeof addr.sun_path - 1);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const int fd = bound_unix_socket(d.socket());
+  ASSERT_GE(fd, 0);
   ASSERT_EQ(::listen(fd, 4), 0);  // accepted by the kernel, never answered
   auto c = client_for(d, Millis{300});
   auto e = error_of([&] { c.ping(); });

@@ -8,12 +8,12 @@
 #include <mutex>
 
 #include <gtest/gtest.h>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
 #include "clients/docker_json.hpp"
 #include "runtime/asio_dispatcher.hpp"
+#include "support/loop_util.hpp"
 #include "unit/clients/docker_fake_daemon.hpp"
 
 namespace kna {
@@ -140,19 +140,6 @@ class FakeEngine {
   test::FakeDockerDaemon daemon_;  // last: its server stops before the state above goes
 };
 
-bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
-               std::chrono::milliseconds limit = 10s) {
-  auto guard = boost::asio::make_work_guard(io);
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  io.restart();
-  while (!done()) {
-    const auto left = deadline - std::chrono::steady_clock::now();
-    if (left <= std::chrono::steady_clock::duration::zero()) return done();
-    io.run_one_for(left);
-  }
-  return true;
-}
-
 class ContainerRuntimeTest : public ::testing::Test {
  protected:
   StageSpec stage(const std::string& socket) {
@@ -181,12 +168,12 @@ class ContainerRuntimeTest : public ::testing::Test {
           exit_ = s;
           ++exits_;
         });
-    ASSERT_TRUE(run_until(io_, [&] { return workload_ || error_; }));
+    ASSERT_TRUE(test::run_until(io_, [&] { return workload_ || error_; }));
   }
 
   // Lets everything already on its way arrive, so that a duplicate report would show.
   void settle() {
-    run_until(
+    test::run_until(
         io_, [] { return false; }, 300ms);
   }
 
@@ -214,10 +201,10 @@ TEST_F(ContainerRuntimeTest, LaunchGivesAWorkloadNamedByTheShortId) {
 TEST_F(ContainerRuntimeTest, ADieEventReportsTheExitCode) {
   launch(engine_.socket());
   ASSERT_TRUE(workload_);
-  ASSERT_TRUE(run_until(io_, [&] { return engine_.streams() >= 1; }));
+  ASSERT_TRUE(test::run_until(io_, [&] { return engine_.streams() >= 1; }));
   engine_.set_state("exited", 1);
   engine_.send_die(1, kStartedNano + 5'000'000'000);
-  ASSERT_TRUE(run_until(io_, [&] { return exit_.has_value(); }));
+  ASSERT_TRUE(test::run_until(io_, [&] { return exit_.has_value(); }));
   EXPECT_EQ(exit_->cause, Cause::exited);
   EXPECT_EQ(exit_->code, 1);
   settle();
@@ -228,29 +215,29 @@ TEST_F(ContainerRuntimeTest, ADieEventReportsTheExitCode) {
 TEST_F(ContainerRuntimeTest, TheDieEventOfAnEarlierRunIsIgnored) {
   launch(engine_.socket());
   ASSERT_TRUE(workload_);
-  ASSERT_TRUE(run_until(io_, [&] { return engine_.streams() >= 1; }));
+  ASSERT_TRUE(test::run_until(io_, [&] { return engine_.streams() >= 1; }));
   engine_.send_die(137, kStartedNano - 1);  // docker restarted it since: not this run's end
   settle();
   EXPECT_FALSE(exit_);
   engine_.set_state("exited", 2);
   engine_.send_die(2, kStartedNano + 1);
-  ASSERT_TRUE(run_until(io_, [&] { return exit_.has_value(); }));
+  ASSERT_TRUE(test::run_until(io_, [&] { return exit_.has_value(); }));
   EXPECT_EQ(exit_->code, 2);
 }
 
 TEST_F(ContainerRuntimeTest, ADeathNobodyToldUsAboutIsFoundWhenTheStreamIsLost) {
   launch(engine_.socket());
   ASSERT_TRUE(workload_);
-  ASSERT_TRUE(run_until(io_, [&] { return engine_.streams() >= 1; }));
+  ASSERT_TRUE(test::run_until(io_, [&] { return engine_.streams() >= 1; }));
   settle();
   ASSERT_FALSE(exit_);
   // dockerd dropped the die event (a slow reader), then the stream broke; the daemon is fine.
   engine_.set_state("exited", 2);
   engine_.cut_streams();
-  ASSERT_TRUE(run_until(io_, [&] { return exit_.has_value(); }));
+  ASSERT_TRUE(test::run_until(io_, [&] { return exit_.has_value(); }));
   EXPECT_EQ(exit_->cause, Cause::exited);
   EXPECT_EQ(exit_->code, 2);
-  ASSERT_TRUE(run_until(io_, [&] { return engine_.streams() >= 2; }));  // reconnected
+  ASSERT_TRUE(test::run_until(io_, [&] { return engine_.streams() >= 2; }));  // reconnected
   settle();
   EXPECT_EQ(exits_, 1);
 }
@@ -260,7 +247,7 @@ TEST_F(ContainerRuntimeTest, StopReportsTerminatedOnceTheContainerStopped) {
   ASSERT_TRUE(workload_);
   workload_->stop(1500ms);
   workload_->stop(1500ms);
-  ASSERT_TRUE(run_until(io_, [&] { return exit_.has_value(); }));
+  ASSERT_TRUE(test::run_until(io_, [&] { return exit_.has_value(); }));
   EXPECT_EQ(exit_->cause, Cause::terminated);
   EXPECT_TRUE(exit_->signaled);
   EXPECT_EQ(exit_->code, 15);
@@ -284,7 +271,7 @@ TEST_F(ContainerRuntimeTest, AProcessSpecIsRefused) {
   runtime_->launch(
       s, [this](Result<std::unique_ptr<Workload>> r) { error_ = r ? Error{} : r.error(); },
       [](const ExitStatus&) {});
-  ASSERT_TRUE(run_until(io_, [&] { return error_.has_value(); }));
+  ASSERT_TRUE(test::run_until(io_, [&] { return error_.has_value(); }));
   EXPECT_EQ(error_->message, "the container runtime cannot run a host process spec");
 }
 
