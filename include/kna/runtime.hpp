@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "kna/error.hpp"
 #include "kna/spec.hpp"
@@ -26,6 +27,7 @@ struct ExitStatus {
   std::string detail;    // anything else worth logging
 
   std::string describe() const;  // "exit code 1", "signal 9 (SIGKILL)", with the cause
+  bool operator==(const ExitStatus&) const = default;
 };
 
 // A running instance of a stage. Owned by the supervisor; destroying it does not stop the
@@ -44,13 +46,50 @@ class Workload {
 using LaunchDone = std::function<void(Result<std::unique_ptr<Workload>>)>;
 using ExitCallback = std::function<void(const ExitStatus&)>;
 
+// What recover() found.
+struct RecoveryReport {
+  std::vector<std::string> adoptable;  // stages whose adopt() takes over a live workload as it is
+  std::vector<std::string> removed;    // leftovers of stages no longer planned, stopped and removed
+  std::vector<std::string> notes;      // one line per thing looked at and left, for the log
+};
+using RecoverDone = std::function<void(RecoveryReport)>;
+
+// The recovery contract. An agent that was killed, crashed or re-executed itself leaves its
+// workloads running: both dockerds, the containers in them, the stages run as processes. Before
+// the supervisor starts, the next agent asks every runtime to recover():
+//   - a workload that is provably ours (a container with our labels for this node, or a live
+//     process whose record, environment marker, start time and boot id all match), of a planned
+//     stage, with the spec hash the stage has now, is *adoptable*: adopt() takes it over as it is,
+//     with no restart, no new container and no new process;
+//   - ours with another spec hash is left for launch(), which replaces it;
+//   - ours of a stage that is no longer planned is stopped and removed;
+//   - anything not provably ours is never touched;
+//   - nothing from another boot is adopted (a process from another boot cannot be alive; a record
+//     or pid file from one is stale and removed).
+// Tests: tests/unit/runtime/process_runtime_recover_test.cpp, tests/integration/agent/
+// agent_restart.sh (kill -9 of the agent, then the same dockerd pids and container ids).
 class Runtime {
  public:
   virtual ~Runtime() = default;
   // Starts spec.launch. `done` runs on the loop exactly once, with the workload or an error saying
   // what failed. After a successful launch `on_exit` runs on the loop exactly once, when the
-  // workload ends for any reason. Neither runs synchronously inside launch().
+  // workload ends for any reason. Neither runs synchronously inside launch(). A workload of an
+  // earlier agent for this stage is replaced (stopped first), whatever its spec.
   virtual void launch(const StageSpec& spec, LaunchDone done, ExitCallback on_exit) = 0;
+
+  // Like launch(), but takes over the live workload of an earlier agent when it matches `spec`
+  // (see the contract above); otherwise the same as launch(). Callbacks as for launch().
+  virtual void adopt(const StageSpec& spec, LaunchDone done, ExitCallback on_exit) {
+    launch(spec, std::move(done), std::move(on_exit));
+  }
+
+  // Looks at what an earlier agent left for `planned` (every stage, resolved as it would be
+  // launched now) and reports it; stops and removes leftovers of stages not planned. `done` runs
+  // on the loop exactly once. The default finds nothing and calls `done` at once.
+  virtual void recover(const std::vector<StageSpec>& planned, RecoverDone done) {
+    (void)planned;
+    done(RecoveryReport{});
+  }
 };
 
 }  // namespace kna

@@ -73,6 +73,15 @@ struct StageStatus {
   std::vector<std::string> deps;
 };
 
+// What an earlier agent of this boot left in its checkpoint about one stage (app/checkpoint).
+struct StageHistory {
+  std::string stage;
+  int restarts{0};
+  std::optional<ExitStatus> last_exit;
+  std::string last_error;
+  bool operator==(const StageHistory&) const = default;
+};
+
 // Produces the current specification of a stage right before each launch (e.g. main-docker with
 // the subnet flannel leased). An error counts as a failed launch.
 using SpecResolver = std::function<Result<StageSpec>(const std::string& stage)>;
@@ -89,8 +98,14 @@ class Supervisor {
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
 
-  // Starts every stage whose dependencies are ready, and the rest as they become ready.
-  void start();
+  // Before start(): carries on the restart counts, last exits and errors of an earlier agent.
+  // Unknown stages are ignored.
+  void restore(const std::vector<StageHistory>& history);
+  // Starts every stage whose dependencies are ready, and the rest as they become ready. Stages in
+  // `adopt` (Runtime::recover's adoptable ones) whose restart-with dependencies are adopted too
+  // start at once through Runtime::adopt(), without waiting for their dependencies: they are
+  // running already, and their probes decide when they are ready. Adopting is not a restart.
+  void start(const std::vector<std::string>& adopt = {});
   // Stops every stage, dependents before their dependencies, each within its stop budget; `done`
   // runs once everything has stopped. Idempotent: a second call only adds another `done`.
   void stop(std::function<void()> done);
@@ -104,6 +119,9 @@ class Supervisor {
 
   // Called after every transition, on the loop.
   void add_observer(std::function<void(const Transition&)> observer);
+  // Called on the loop when a stage's last error changed without a transition (a probe failing
+  // for another reason, an error cleared).
+  void add_change_observer(std::function<void()> observer);
 
  private:
   class Impl;

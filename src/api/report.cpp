@@ -78,6 +78,7 @@ AgentReport make_report(const AgentIdentity& who, const std::vector<StageStatus>
   r.version = who.version;
   r.pid = who.pid;
   r.started = who.started;
+  r.agent_restarts = who.agent_restarts;
   r.stopping = stopping;
   r.ready = !stages.empty() && !stopping;
   for (const auto& s : stages) {
@@ -121,6 +122,7 @@ json to_json(const AgentReport& report) {
           {"version", report.version},
           {"pid", report.pid},
           {"started", format_time(report.started)},
+          {"agent_restarts", report.agent_restarts},
           {"ready", report.ready},
           {"stopping", report.stopping},
           {"stages", stages}};
@@ -136,6 +138,7 @@ Result<AgentReport> report_from_json(const json& j) {
     auto started = parse_time(j.at("started").get<std::string>());
     if (!started) return Error{"field 'started' is not an RFC 3339 time"};
     r.started = *started;
+    r.agent_restarts = j.value("agent_restarts", 0);
     r.ready = j.at("ready").get<bool>();
     r.stopping = j.value("stopping", false);
     for (const auto& js : j.at("stages")) {
@@ -166,12 +169,12 @@ Result<AgentReport> report_from_json(const json& j) {
 }
 
 std::string render_status_table(const AgentReport& report, WallTime now) {
-  std::string out =
-      fmt::format("node {} ({}), agent {} pid {}, up {}, {}\n", report.node, report.role,
-                  report.version, report.pid, format_duration(now - report.started),
-                  report.stopping ? "stopping"
-                  : report.ready  ? "all stages ready"
-                                  : "not ready");
+  std::string out = fmt::format("node {} ({}), agent {} pid {}, up {}, agent restarts {}, {}\n",
+                                report.node, report.role, report.version, report.pid,
+                                format_duration(now - report.started), report.agent_restarts,
+                                report.stopping ? "stopping"
+                                : report.ready  ? "all stages ready"
+                                                : "not ready");
   out += fmt::format("{:<17} {:<9} {:<22} {:>8} {:>8}  {}\n", "STAGE", "STATE", "PID/CONTAINER",
                      "UPTIME", "RESTARTS", "LAST ERROR");
   for (const auto& s : report.stages) {

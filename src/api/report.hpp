@@ -34,6 +34,7 @@ struct AgentReport {
   std::string version;
   int pid{0};
   WallTime started;
+  int agent_restarts{0};  // agent starts in this boot that took over running stages
   bool ready{false};
   bool stopping{false};
   std::vector<StageReport> stages;
@@ -46,6 +47,7 @@ struct AgentIdentity {
   std::string version;
   int pid{0};
   WallTime started;
+  int agent_restarts{0};
 };
 
 AgentReport make_report(const AgentIdentity& who, const std::vector<StageStatus>& stages,

@@ -3,6 +3,7 @@
 
 #include "kna/supervisor.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "core/format.hpp"
@@ -16,8 +17,11 @@ Supervisor::Supervisor(Dispatcher& dispatcher, Runtime& runtime, Prober& prober,
                                    std::move(resolve), std::move(random))) {}
 Supervisor::~Supervisor() = default;
 
-void Supervisor::start() {
-  impl_->start();
+void Supervisor::restore(const std::vector<StageHistory>& history) {
+  impl_->restore(history);
+}
+void Supervisor::start(const std::vector<std::string>& adopt) {
+  impl_->start(adopt);
 }
 void Supervisor::stop(std::function<void()> done) {
   impl_->stop(std::move(done));
@@ -37,6 +41,9 @@ bool Supervisor::stopping() const {
 void Supervisor::add_observer(std::function<void(const Transition&)> observer) {
   impl_->add_observer(std::move(observer));
 }
+void Supervisor::add_change_observer(std::function<void()> observer) {
+  impl_->add_change_observer(std::move(observer));
+}
 
 Supervisor::Impl::Impl(Dispatcher& dispatcher, Runtime& runtime, Prober& prober,
                        std::vector<StageSpec> stages, SpecResolver resolve, RandomSource random)
@@ -49,13 +56,33 @@ Supervisor::Impl::Impl(Dispatcher& dispatcher, Runtime& runtime, Prober& prober,
   stages_.reserve(specs_.size());
   for (auto& spec : specs_) stages_.emplace_back(std::move(spec), random, dispatcher_.now());
   specs_.clear();
+  published_errors_.resize(stages_.size());
 }
 
 Supervisor::Impl::~Impl() {
   for (auto& s : stages_) cancel_timers(s);
 }
 
-void Supervisor::Impl::start() {
+void Supervisor::Impl::restore(const std::vector<StageHistory>& history) {
+  act([&] {
+    if (started_) {
+      spdlog::warn("supervisor: restore ignored: already started");
+      return;
+    }
+    for (const auto& h : history) {
+      std::size_t i = 0;
+      while (i < stages_.size() && name(i) != h.stage) ++i;
+      if (i == stages_.size()) continue;
+      auto& s = stages_[i];
+      s.has_history = true;
+      s.restored_restarts = std::max(0, h.restarts);
+      s.last_exit = h.last_exit;
+      s.last_error = h.last_error;
+    }
+  });
+}
+
+void Supervisor::Impl::start(const std::vector<std::string>& adopt) {
   act([&] {
     if (shutting_down_) {
       spdlog::warn("supervisor: start ignored: already stopping");
@@ -63,7 +90,25 @@ void Supervisor::Impl::start() {
     }
     if (started_) return;
     started_ = true;
-    spdlog::info("supervisor: starting {} stages", stages_.size());
+    // Stages are in start order: a dependency's verdict is known before its dependents'.
+    int adopting = 0;
+    for (std::size_t i = 0; i < stages_.size(); ++i) {
+      auto& s = stages_[i];
+      s.adopt = std::find(adopt.begin(), adopt.end(), name(i)) != adopt.end();
+      if (!s.adopt) continue;
+      for (const auto& e : graph_.deps(i)) {
+        if (e.restart_with && !stages_[e.stage].adopt) {
+          spdlog::info(
+              "{}: not adopting what an earlier agent left: its dependency '{}' starts anew",
+              name(i), name(e.stage));
+          s.adopt = false;
+          break;
+        }
+      }
+      adopting += s.adopt ? 1 : 0;
+    }
+    spdlog::info("supervisor: starting {} stages ({} adopted from an earlier agent)",
+                 stages_.size(), adopting);
   });
 }
 
@@ -113,7 +158,10 @@ std::vector<StageStatus> Supervisor::Impl::status() const {
     st.state = s.state;
     st.since = s.since;
     st.ready_since = s.ready_since;
-    st.restarts = s.launches > 0 ? s.launches - 1 : 0;
+    // The first launch of this agent is a restart too when the stage ran under an earlier agent,
+    // unless it adopted that workload.
+    const int first = s.launches > 0 && (s.adopted_first || !s.has_history) ? 1 : 0;
+    st.restarts = s.restored_restarts + s.launches - first;
     if (s.workload) {
       st.workload = s.workload->id();
       st.pid = s.workload->pid();
@@ -135,6 +183,10 @@ bool Supervisor::Impl::all_ready() const {
 
 void Supervisor::Impl::add_observer(std::function<void(const Transition&)> observer) {
   if (observer) observers_.push_back(std::move(observer));
+}
+
+void Supervisor::Impl::add_change_observer(std::function<void()> observer) {
+  if (observer) change_observers_.push_back(std::move(observer));
 }
 
 bool Supervisor::Impl::transition(std::size_t i, StageEvent event, const std::string& because,
@@ -201,12 +253,25 @@ void Supervisor::Impl::notify_observers() {
   // An observer may call back into the supervisor; its transitions queue up behind this one.
   if (notifying_ || pumping_) return;
   notifying_ = true;
+  bool told = !unnotified_.empty();
   while (!unnotified_.empty()) {
     const Transition t = std::move(unnotified_.front());
     unnotified_.pop_front();
     for (std::size_t k = 0; k < observers_.size(); ++k) {
       auto observer = observers_[k];  // a copy: the observer may add observers
       observer(t);
+    }
+  }
+  bool errors_changed = false;
+  for (std::size_t i = 0; i < stages_.size(); ++i) {
+    if (published_errors_[i] == stages_[i].last_error) continue;
+    published_errors_[i] = stages_[i].last_error;
+    errors_changed = true;
+  }
+  if (errors_changed && !told) {
+    for (std::size_t k = 0; k < change_observers_.size(); ++k) {
+      auto observer = change_observers_[k];
+      observer();
     }
   }
   notifying_ = false;

@@ -38,6 +38,12 @@ struct StageRecord {
   std::optional<TimePoint> first_ready;
   int launches{0};
   bool started_once{false};
+  // Recovery: adopt the earlier agent's workload at the first start; restarts before this agent;
+  // whether the first launch was an adoption (then it is not a restart).
+  bool adopt{false};
+  bool adopted_first{false};
+  bool has_history{false};
+  int restored_restarts{0};
   // Identifies the current incarnation; callbacks from an earlier one carry an older number.
   std::uint64_t epoch{0};
 
@@ -74,13 +80,15 @@ class Supervisor::Impl {
        SpecResolver resolve, RandomSource random);
   ~Impl();
 
-  void start();
+  void restore(const std::vector<StageHistory>& history);
+  void start(const std::vector<std::string>& adopt);
   void stop(std::function<void()> done);
   void restart(const std::string& stage, const std::string& reason);
   std::vector<StageStatus> status() const;
   bool all_ready() const;
   bool stopping() const { return shutting_down_; }
   void add_observer(std::function<void(const Transition&)> observer);
+  void add_change_observer(std::function<void()> observer);
 
  private:
   using Level = spdlog::level::level_enum;
@@ -154,6 +162,8 @@ class Supervisor::Impl {
   std::vector<std::unique_ptr<Workload>> set_aside_;
 
   std::vector<std::function<void(const Transition&)>> observers_;
+  std::vector<std::function<void()>> change_observers_;
+  std::vector<std::string> published_errors_;  // last_error of each stage as observers saw it
   std::deque<Transition> unnotified_;
   bool pumping_{false};
   bool dirty_{false};

@@ -21,7 +21,10 @@ bool Supervisor::Impl::can_start(std::size_t i) const {
   const auto& s = stages_[i];
   if (s.state != StageState::waiting && s.state != StageState::stopped) return false;
   if (s.stop_requested || s.workload) return false;
+  // An adopted workload is running already: its dependencies' probes need not pass first.
+  const bool adopting = s.adopt && !s.started_once;
   for (const auto& e : graph_.deps(i)) {
+    if (adopting) break;
     // Dependencies that do not restart with this stage only gate its first start.
     if (s.started_once && !e.restart_with) continue;
     const auto& d = stages_[e.stage];
@@ -41,9 +44,13 @@ bool Supervisor::Impl::can_start(std::size_t i) const {
 
 void Supervisor::Impl::launch(std::size_t i) {
   auto& s = stages_[i];
+  const bool adopting = s.adopt && !s.started_once;
+  s.adopt = false;
   std::string because = std::move(s.start_reason);
   s.start_reason.clear();
-  if (because.empty()) {
+  if (adopting) {
+    because = "adopting what an earlier agent left running";
+  } else if (because.empty()) {
     std::string names;
     for (const auto& e : graph_.deps(i))
       if (!s.started_once || e.restart_with)
@@ -57,6 +64,7 @@ void Supervisor::Impl::launch(std::size_t i) {
   s.last_probe_detail.clear();
   s.last_probe_outside = false;
   s.started_once = true;
+  if (s.launches == 0) s.adopted_first = adopting;
   ++s.launches;
 
   std::optional<Error> error;
@@ -77,12 +85,16 @@ void Supervisor::Impl::launch(std::size_t i) {
 
   const std::uint64_t epoch = s.epoch;
   try {
-    runtime_.launch(s.current, guarded([this, i, epoch](Result<std::unique_ptr<Workload>> result) {
-                      act([&] { on_launched(i, epoch, std::move(result)); });
-                    }),
-                    guarded([this, i, epoch](const ExitStatus& status) {
-                      act([&] { on_exit(i, epoch, status); });
-                    }));
+    auto done = guarded([this, i, epoch](Result<std::unique_ptr<Workload>> result) {
+      act([&] { on_launched(i, epoch, std::move(result)); });
+    });
+    auto exited = guarded(
+        [this, i, epoch](const ExitStatus& status) { act([&] { on_exit(i, epoch, status); }); });
+    if (adopting) {
+      runtime_.adopt(s.current, std::move(done), std::move(exited));
+    } else {
+      runtime_.launch(s.current, std::move(done), std::move(exited));
+    }
   } catch (const std::exception& e) {
     fail(i, StageEvent::launch_failed, std::string("launch failed: ") + e.what());
   }

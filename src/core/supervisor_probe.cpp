@@ -87,6 +87,8 @@ void Supervisor::Impl::on_probe_result(std::size_t i, std::uint64_t epoch,
     }
     const char* because = s.state == StageState::running ? "the readiness probe passed"
                                                          : "the readiness probe passed again";
+    // Ready is the answer to whatever went wrong before: status shows no stale error.
+    s.last_error.clear();
     transition(i, StageEvent::probe_ok, because);
     enter_ready(i);
     return;

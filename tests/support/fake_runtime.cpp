@@ -81,6 +81,13 @@ void FakeRuntime::launch(const StageSpec& spec, LaunchDone done, ExitCallback on
   if (state_->auto_launch) complete_launch_at(i);
 }
 
+void FakeRuntime::adopt(const StageSpec& spec, LaunchDone done, ExitCallback on_exit) {
+  const std::size_t i = state_->entries.size();
+  launch(spec, std::move(done), std::move(on_exit));
+  state_->entries[i].seen.adopted = true;
+  state_->launches[i].adopted = true;
+}
+
 void FakeRuntime::set_auto_launch(bool on) {
   state_->auto_launch = on;
 }

@@ -37,6 +37,7 @@ class FakeRuntime : public Runtime {
     int stop_requests{0};                // calls of Workload::stop()
     std::optional<Millis> stop_timeout;  // of the first stop request
     std::optional<ExitStatus> exit;      // as delivered to on_exit
+    bool adopted{false};                 // through adopt() rather than launch()
   };
 
   explicit FakeRuntime(Dispatcher& dispatcher);
@@ -45,6 +46,8 @@ class FakeRuntime : public Runtime {
   FakeRuntime& operator=(const FakeRuntime&) = delete;
 
   void launch(const StageSpec& spec, LaunchDone done, ExitCallback on_exit) override;
+  // Recorded like a launch, with `adopted` set; scripted the same way.
+  void adopt(const StageSpec& spec, LaunchDone done, ExitCallback on_exit) override;
 
   // On: every later launch completes successfully by itself (posted). Off by default.
   void set_auto_launch(bool on);

@@ -9,7 +9,7 @@ namespace {
 
 AgentReport sample_report() {
   test::SimDispatcher clock;
-  AgentIdentity who{"node-1", "worker", "0.1.0", 4242, clock.wall_now()};
+  AgentIdentity who{"node-1", "worker", "0.1.0", 4242, clock.wall_now(), 2};
   StageStatus a;
   a.name = "bootstrap-docker";
   a.state = StageState::ready;
@@ -40,6 +40,7 @@ TEST(Report, JsonRoundTripKeepsEveryField) {
   const AgentReport& b = back.value();
   EXPECT_EQ(b.node, "node-1");
   EXPECT_EQ(b.pid, 4242);
+  EXPECT_EQ(b.agent_restarts, 2);
   ASSERT_EQ(b.stages.size(), 2u);
   EXPECT_EQ(b.stages[0].pid, 77);
   EXPECT_EQ(b.stages[1].state, "backoff");
@@ -86,6 +87,7 @@ TEST(Report, TableHasARowPerStageWithErrorAndRetry) {
   EXPECT_NE(table.find("pid 77"), std::string::npos) << table;
   EXPECT_NE(table.find("exited with code 1 (retry in"), std::string::npos) << table;
   EXPECT_NE(table.find("not ready"), std::string::npos) << table;
+  EXPECT_NE(table.find("agent restarts 2"), std::string::npos) << table;
 }
 
 }  // namespace
