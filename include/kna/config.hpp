@@ -102,7 +102,7 @@ struct Config {
   Role role{Role::worker};
   std::string node_name;  // resolved: configured, else RESIN/BALENA_DEVICE_UUID, else host name
 
-  // docker-multinode's options (REFERENCE.md §2), same defaults.
+  // docker-multinode's options, with its defaults (the table in README.md).
   std::string k8s_version{"v1.3.6"};
   std::string etcd_version{"2.2.5"};
   std::string flannel_version{"0.5.5"};
@@ -137,7 +137,12 @@ inline StageConfig default_stage_config(const std::string& stage) {
   const bool in_container = stage == kStageEtcd || stage == kStageFlannel ||
                             stage == kStageKubelet || stage == kStageKubeProxy;
   s.runtime = in_container ? RuntimeKind::container : RuntimeKind::process;
-  if (stage == kStageBootstrapDocker || stage == kStageMainDocker) s.binary = "dockerd";
+  if (stage == kStageBootstrapDocker || stage == kStageMainDocker) {
+    s.binary = "dockerd";
+    // Above dockerd's own 15 s for stopping its containers (its --shutdown-timeout is set from this
+    // budget), so that a SIGTERM'd daemon stops them and its containerd before the SIGKILL.
+    s.stop_timeout = Millis(20'000);
+  }
   if (stage == kStageFlannel) s.binary = "flanneld";
   if (stage == kStageEtcd || stage == kStageCriDockerd || stage == kStageKubelet ||
       stage == kStageKubeProxy)

@@ -16,6 +16,11 @@ struct ProcessSpec {
   std::vector<std::string> argv;
   std::map<std::string, std::string> env;  // added to the agent's environment
   std::string pidfile;  // if the program writes one: a stale one is checked before start
+  // Pid files of helpers the program starts and may leave behind when it is killed (dockerd's
+  // containerd): before a launch, a live process named there that carries this stage's marker is
+  // stopped, and a stale file removed. `{}` keeps three-field aggregate initialisations
+  // warning-free.
+  std::vector<std::string> helper_pidfiles{};
   bool operator==(const ProcessSpec&) const = default;
 };
 

@@ -2,6 +2,7 @@
 // subnet. It needs flannel's subnet.env, not flanneld itself: a changed subnet restarts it
 // explicitly, a restart of flanneld alone does not.
 
+#include "stages/dockerd.hpp"
 #include "stages/stage_builders.hpp"
 
 namespace kna::stages {
@@ -22,12 +23,14 @@ Result<StageSpec> build_main_docker(const StageContext& ctx) {
   spec.name = kStageMainDocker;
   spec.deps.push_back(Dependency{kStageFlannel, false});
   // A docker daemon is always a host process: StageConfig::runtime has no effect here.
+  const StageConfig sc = ctx.stage(kStageMainDocker);
   ProcessSpec p =
-      make_process(ctx.stage(kStageMainDocker),
-                   {"-H", unix_url(paths.main_docker_socket), "-p", paths.main_docker_pidfile,
-                    "--data-root=" + paths.main_docker_data_root,
-                    "--exec-root=" + paths.main_docker_exec_root, "--bip=" + bip, "--mtu=" + mtu});
+      make_process(sc, {"-H", unix_url(paths.main_docker_socket), "-p", paths.main_docker_pidfile,
+                        "--data-root=" + paths.main_docker_data_root,
+                        "--exec-root=" + paths.main_docker_exec_root,
+                        dockerd_shutdown_flag(sc.stop_timeout), "--bip=" + bip, "--mtu=" + mtu});
   p.pidfile = paths.main_docker_pidfile;
+  p.helper_pidfiles = {containerd_pidfile(paths.main_docker_exec_root)};
   spec.launch = std::move(p);
   spec.ready = docker_ping_probe(paths.main_docker_socket);
   // The kubelet cannot pull (airgap): the images its pods need are loaded before it starts.

@@ -17,7 +17,8 @@ json process_json(const ProcessSpec& p) {
   return json{{"argv", p.argv},
               {"command", stages::shell_join(p.argv)},
               {"env", stages::redact_env(p.env)},
-              {"pidfile", p.pidfile}};
+              {"pidfile", p.pidfile},
+              {"helper_pidfiles", p.helper_pidfiles}};
 }
 
 json container_json(const ContainerSpec& c) {

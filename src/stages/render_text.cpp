@@ -55,6 +55,7 @@ void render_process(Block& b, const ProcessSpec& p) {
   b.line("runtime", "process");
   b.line("command", stages::shell_join(p.argv));
   if (!p.pidfile.empty()) b.line("pid file", p.pidfile);
+  b.lines("helper pid", p.helper_pidfiles);
   b.lines("env", key_values(stages::redact_env(p.env)));
 }
 

@@ -58,6 +58,7 @@ void serialise(Canonical& out, const ProcessSpec& p) {
   out.list("argv", p.argv);
   out.map("env", p.env);
   out.field("pidfile", p.pidfile);
+  out.list("helper_pidfiles", p.helper_pidfiles);
 }
 
 // The name (kube_<component>_<hash>) and the hash label are derived from the hash: left out.

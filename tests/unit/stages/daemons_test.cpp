@@ -20,9 +20,10 @@ TEST(BootstrapDocker, RunsAPrivateDaemonWithoutBridgeOrNat) {
     EXPECT_EQ(p.argv,
               (Argv{"dockerd", "-H", "unix:///var/run/docker-bootstrap.sock", "-p",
                     "/var/run/docker-bootstrap.pid", "--data-root=/var/lib/docker-bootstrap",
-                    "--exec-root=/var/run/docker-bootstrap", "--iptables=false", "--ip-masq=false",
-                    "--bridge=none"}));
+                    "--exec-root=/var/run/docker-bootstrap", "--shutdown-timeout=15",
+                    "--iptables=false", "--ip-masq=false", "--bridge=none"}));
     EXPECT_EQ(p.pidfile, "/var/run/docker-bootstrap.pid");
+    EXPECT_EQ(p.helper_pidfiles, Argv{"/var/run/docker-bootstrap/containerd/containerd.pid"});
     EXPECT_TRUE(p.env.empty());
     EXPECT_EQ(p.env.count(kEnvStageMarker), 0u) << "the process runtime adds the marker";
   }
@@ -44,11 +45,12 @@ TEST(BootstrapDocker, UsesConfiguredPathsAndBinary) {
   cfg.paths.bootstrap_docker_exec_root = "/tmp/n2/exec";
   cfg.stages[kStageBootstrapDocker].binary = "/usr/bin/dockerd";
   const auto spec = stage_of(cfg, kStageBootstrapDocker);
-  EXPECT_EQ(process_of(spec).argv,
-            (Argv{"/usr/bin/dockerd", "-H", "unix:///tmp/n2/bootstrap.sock", "-p",
-                  "/tmp/n2/bootstrap.pid", "--data-root=/tmp/n2/lib", "--exec-root=/tmp/n2/exec",
-                  "--iptables=false", "--ip-masq=false", "--bridge=none"}));
+  EXPECT_EQ(process_of(spec).argv, (Argv{"/usr/bin/dockerd", "-H", "unix:///tmp/n2/bootstrap.sock",
+                                         "-p", "/tmp/n2/bootstrap.pid", "--data-root=/tmp/n2/lib",
+                                         "--exec-root=/tmp/n2/exec", "--shutdown-timeout=15",
+                                         "--iptables=false", "--ip-masq=false", "--bridge=none"}));
   EXPECT_EQ(process_of(spec).pidfile, "/tmp/n2/bootstrap.pid");
+  EXPECT_EQ(process_of(spec).helper_pidfiles, Argv{"/tmp/n2/exec/containerd/containerd.pid"});
   EXPECT_EQ(spec.ready.unix_socket, "/tmp/n2/bootstrap.sock");
 }
 
@@ -57,29 +59,31 @@ TEST(BootstrapDocker, AppendsExtraArgsAndAddsEnv) {
   cfg.stages[kStageBootstrapDocker].extra_args = {"--debug", "--storage-driver=overlay2"};
   cfg.stages[kStageBootstrapDocker].env = {{"DOCKER_RAMDISK", "true"}};
   const auto p = process_of(stage_of(cfg, kStageBootstrapDocker));
-  ASSERT_EQ(p.argv.size(), 12u);
-  EXPECT_EQ(p.argv[9], "--bridge=none");
-  EXPECT_EQ(p.argv[10], "--debug");
-  EXPECT_EQ(p.argv[11], "--storage-driver=overlay2");
+  ASSERT_EQ(p.argv.size(), 13u);
+  EXPECT_EQ(p.argv[10], "--bridge=none");
+  EXPECT_EQ(p.argv[11], "--debug");
+  EXPECT_EQ(p.argv[12], "--storage-driver=overlay2");
   EXPECT_EQ(p.env, (std::map<std::string, std::string>{{"DOCKER_RAMDISK", "true"}}));
 }
 
 TEST(MainDocker, UsesFlannelsSubnetAndMtu) {
   const auto spec = stage_of(worker_config(), kStageMainDocker);
   const auto p = process_of(spec);
-  EXPECT_EQ(p.argv, (Argv{"dockerd", "-H", "unix:///var/run/docker.sock", "-p",
-                          "/var/run/docker.pid", "--data-root=/var/lib/docker",
-                          "--exec-root=/var/run/docker", "--bip=10.1.33.1/24", "--mtu=1472"}));
+  EXPECT_EQ(p.argv,
+            (Argv{"dockerd", "-H", "unix:///var/run/docker.sock", "-p", "/var/run/docker.pid",
+                  "--data-root=/var/lib/docker", "--exec-root=/var/run/docker",
+                  "--shutdown-timeout=15", "--bip=10.1.33.1/24", "--mtu=1472"}));
   EXPECT_EQ(p.pidfile, "/var/run/docker.pid");
+  EXPECT_EQ(p.helper_pidfiles, Argv{"/var/run/docker/containerd/containerd.pid"});
   EXPECT_EQ(spec.deps, (std::vector<Dependency>{{"flannel", false}}));
 }
 
 TEST(MainDocker, FollowsADifferentLease) {
   const PlanFacts facts{FlannelSubnet{"10.244.0.0/16", "10.244.7.1/24", 8951, false}};
   const auto p = process_of(stage_of(master_config(), kStageMainDocker, facts));
-  ASSERT_EQ(p.argv.size(), 9u);
-  EXPECT_EQ(p.argv[7], "--bip=10.244.7.1/24");
-  EXPECT_EQ(p.argv[8], "--mtu=8951");
+  ASSERT_EQ(p.argv.size(), 10u);
+  EXPECT_EQ(p.argv[8], "--bip=10.244.7.1/24");
+  EXPECT_EQ(p.argv[9], "--mtu=8951");
 }
 
 TEST(MainDocker, PlanShowsPlaceholdersUntilTheSubnetIsKnown) {
@@ -89,7 +93,7 @@ TEST(MainDocker, PlanShowsPlaceholdersUntilTheSubnetIsKnown) {
   EXPECT_EQ(p.argv,
             (Argv{"dockerd", "-H", "unix:///var/run/docker.sock", "-p", "/var/run/docker.pid",
                   "--data-root=/var/lib/docker", "--exec-root=/var/run/docker",
-                  "--bip=${FLANNEL_SUBNET}", "--mtu=${FLANNEL_MTU}"}));
+                  "--shutdown-timeout=15", "--bip=${FLANNEL_SUBNET}", "--mtu=${FLANNEL_MTU}"}));
 }
 
 TEST(MainDocker, IsReadyOnceItAnswersAndTheAirgapImagesAreLoaded) {
@@ -117,6 +121,59 @@ TEST(MainDocker, StaysAHostProcessWhateverTheRuntimeSetting) {
   EXPECT_TRUE(std::holds_alternative<ProcessSpec>(stage_of(cfg, kStageMainDocker).launch));
 }
 
+TEST(DockerDaemons, ClearTheirContainerdFromTheirOwnExecRoot) {
+  auto cfg = master_config();
+  cfg.paths.bootstrap_docker_exec_root = "/tmp/n2/bootstrap-exec/";  // a trailing slash too
+  cfg.paths.main_docker_exec_root = "/tmp/n2/main-exec";
+  EXPECT_EQ(process_of(stage_of(cfg, kStageBootstrapDocker)).helper_pidfiles,
+            Argv{"/tmp/n2/bootstrap-exec/containerd/containerd.pid"});
+  EXPECT_EQ(process_of(stage_of(cfg, kStageMainDocker)).helper_pidfiles,
+            Argv{"/tmp/n2/main-exec/containerd/containerd.pid"});
+}
+
+TEST(DockerDaemons, StopWithinTheirStopBudgetByDefault) {
+  // Above dockerd's own 15 s shutdown timeout, which then fits with room to stop containerd.
+  for (const char* stage : {kStageBootstrapDocker, kStageMainDocker}) {
+    EXPECT_EQ(stage_of(worker_config(), stage).stop_timeout, Millis{20'000}) << stage;
+  }
+  EXPECT_EQ(stage_of(worker_config(), kStageFlannel).stop_timeout, Millis{10'000});
+}
+
+// stop_timeout_ms → dockerd's --shutdown-timeout: the budget less 5 s, in whole seconds, >= 1.
+struct ShutdownRow {
+  long long stop_timeout_ms;
+  const char* flag;
+};
+
+void PrintTo(const ShutdownRow& row, std::ostream* os) {
+  *os << row.stop_timeout_ms << "ms → " << row.flag;
+}
+
+class DockerShutdownTimeout : public ::testing::TestWithParam<ShutdownRow> {};
+
+TEST_P(DockerShutdownTimeout, LeavesRoomBeforeTheSigkill) {
+  const ShutdownRow row = GetParam();
+  for (const char* stage : {kStageBootstrapDocker, kStageMainDocker}) {
+    auto cfg = worker_config();
+    cfg.stages[stage].stop_timeout = Millis{row.stop_timeout_ms};
+    cfg.stages[stage].extra_args = {"--debug"};
+    const auto argv = process_of(stage_of(cfg, stage)).argv;
+    ASSERT_GT(argv.size(), 7u);
+    EXPECT_EQ(argv[7], row.flag) << stage;
+    EXPECT_EQ(argv.back(), "--debug") << "extra args still come last, and so win";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Rows, DockerShutdownTimeout,
+                         ::testing::Values(ShutdownRow{20'000, "--shutdown-timeout=15"},
+                                           ShutdownRow{60'000, "--shutdown-timeout=55"},
+                                           ShutdownRow{20'999, "--shutdown-timeout=15"},
+                                           ShutdownRow{10'000, "--shutdown-timeout=5"},
+                                           ShutdownRow{6'999, "--shutdown-timeout=1"},
+                                           ShutdownRow{5'000, "--shutdown-timeout=1"},
+                                           ShutdownRow{1'000, "--shutdown-timeout=1"},
+                                           ShutdownRow{0, "--shutdown-timeout=1"}));
+
 TEST(CriDockerd, ServesTheCriSocketForTheMainDaemon) {
   auto cfg = worker_config();
   cfg.k8s_version = "v1.24.3";
@@ -125,6 +182,7 @@ TEST(CriDockerd, ServesTheCriSocketForTheMainDaemon) {
             (Argv{"cri-dockerd", "--container-runtime-endpoint=unix:///run/cri-dockerd.sock",
                   "--docker-endpoint=unix:///var/run/docker.sock"}));
   EXPECT_EQ(process_of(spec).pidfile, "");
+  EXPECT_TRUE(process_of(spec).helper_pidfiles.empty());
   EXPECT_EQ(spec.ready.kind, ProbeKind::file);
   EXPECT_EQ(spec.ready.path, "/run/cri-dockerd.sock");
   EXPECT_FALSE(spec.ready.parse_subnet_env);

@@ -32,12 +32,17 @@ TEST(RenderPlanText, ShowsEachStagesExactCommand) {
   EXPECT_THAT(text, HasSubstr("bootstrap-docker\n  depends on: -\n  runtime:    process\n"
                               "  command:    dockerd -H unix:///var/run/docker-bootstrap.sock -p "
                               "/var/run/docker-bootstrap.pid --data-root=/var/lib/docker-bootstrap "
-                              "--exec-root=/var/run/docker-bootstrap --iptables=false "
-                              "--ip-masq=false --bridge=none\n"
-                              "  pid file:   /var/run/docker-bootstrap.pid\n"));
+                              "--exec-root=/var/run/docker-bootstrap --shutdown-timeout=15 "
+                              "--iptables=false --ip-masq=false --bridge=none\n"
+                              "  pid file:   /var/run/docker-bootstrap.pid\n"
+                              "  helper pid: /var/run/docker-bootstrap/containerd/containerd.pid\n"
+                              "  ready when:"));
   EXPECT_THAT(text, HasSubstr("  command:    dockerd -H unix:///var/run/docker.sock -p "
                               "/var/run/docker.pid --data-root=/var/lib/docker "
-                              "--exec-root=/var/run/docker --bip=10.1.33.1/24 --mtu=1472\n"));
+                              "--exec-root=/var/run/docker --shutdown-timeout=15 "
+                              "--bip=10.1.33.1/24 --mtu=1472\n"
+                              "  pid file:   /var/run/docker.pid\n"
+                              "  helper pid: /var/run/docker/containerd/containerd.pid\n"));
   EXPECT_THAT(text, HasSubstr("main-docker\n  depends on: flannel (first start only)\n"));
   EXPECT_THAT(text, HasSubstr("flannel\n  depends on: bootstrap-docker, etcd\n"));
   EXPECT_THAT(text,
@@ -50,6 +55,7 @@ TEST(RenderPlanText, ShowsEachStagesExactCommand) {
   EXPECT_THAT(text, HasSubstr("  restarts:   after 100ms, x2 up to 30s, +/-10%, reset after 60s "
                               "ready\n"));
   EXPECT_THAT(text, HasSubstr("  stop:       SIGTERM, SIGKILL after 10s\n"));
+  EXPECT_THAT(text, HasSubstr("  stop:       SIGTERM, SIGKILL after 20s\n"));  // the dockerds
 }
 
 TEST(RenderPlanText, ShowsTheWholeContainerSpec) {
@@ -126,8 +132,8 @@ TEST(RenderPlanText, ListsTheKubeconfigWithoutItsContent) {
 
 TEST(RenderPlanText, QuotesPlaceholdersOfFactsNotKnownYet) {
   const auto text = render_plan_text(build_plan(test::worker_config(), PlanFacts{}));
-  EXPECT_THAT(text, HasSubstr("--exec-root=/var/run/docker '--bip=${FLANNEL_SUBNET}' "
-                              "'--mtu=${FLANNEL_MTU}'\n"));
+  EXPECT_THAT(text, HasSubstr("--exec-root=/var/run/docker --shutdown-timeout=15 "
+                              "'--bip=${FLANNEL_SUBNET}' '--mtu=${FLANNEL_MTU}'\n"));
 }
 
 TEST(RenderPlanText, RedactsSecretLookingEnv) {
@@ -154,13 +160,17 @@ TEST(RenderPlanJson, HoldsTheSameSpecs) {
   EXPECT_EQ(bootstrap["process"]["argv"].get<std::vector<std::string>>(),
             test::process_of(plan[0]).argv);
   EXPECT_EQ(bootstrap["process"]["pidfile"], "/var/run/docker-bootstrap.pid");
+  EXPECT_EQ(bootstrap["process"]["helper_pidfiles"],
+            nlohmann::json::parse(R"(["/var/run/docker-bootstrap/containerd/containerd.pid"])"));
   EXPECT_EQ(bootstrap["ready"]["kind"], "http");
   EXPECT_EQ(bootstrap["ready"]["unix_socket"], "/var/run/docker-bootstrap.sock");
   EXPECT_EQ(bootstrap["ready"]["policy"]["deadline_ms"], 20000);
   EXPECT_EQ(bootstrap["backoff"]["initial_ms"], 100);
-  EXPECT_EQ(bootstrap["stop_timeout_ms"], 10000);
+  EXPECT_EQ(bootstrap["stop_timeout_ms"], 20000);
 
   const auto& main_docker = json["stages"][3];
+  EXPECT_EQ(main_docker["process"]["helper_pidfiles"],
+            nlohmann::json::parse(R"(["/var/run/docker/containerd/containerd.pid"])"));
   EXPECT_EQ(main_docker["deps"],
             nlohmann::json::parse(R"([{"stage":"flannel","restart_with":false}])"));
 

@@ -27,7 +27,10 @@ ContainerSpec full_container() {
 }
 
 ProcessSpec full_process() {
-  return ProcessSpec{{"dockerd", "-H", "unix:///var/run/docker.sock"}, {{"A", "1"}}, "/run/d.pid"};
+  return ProcessSpec{{"dockerd", "-H", "unix:///var/run/docker.sock"},
+                     {{"A", "1"}},
+                     "/run/d.pid",
+                     {"/run/d/containerd/containerd.pid"}};
 }
 
 TEST(SpecHash, IsSixteenLowercaseHexDigits) {
@@ -43,8 +46,8 @@ TEST(SpecHash, IsSixteenLowercaseHexDigits) {
 // containers on upgrade. Change the serialisation only on purpose.
 TEST(SpecHash, IsStableAcrossRunsAndPlatforms) {
   EXPECT_EQ(spec_hash(full_container()), "2880205bcc3c5476");
-  EXPECT_EQ(spec_hash(full_process()), "4df80605883331de");
-  EXPECT_EQ(spec_hash(ProcessSpec{}), "0f5d24f6a7531e81");
+  EXPECT_EQ(spec_hash(full_process()), "4eb9316ec2126383");
+  EXPECT_EQ(spec_hash(ProcessSpec{}), "8a8110e82981bf47");
 }
 
 TEST(SpecHash, ChangesWhenAnyContainerFieldChanges) {
@@ -93,6 +96,12 @@ TEST(SpecHash, ChangesWhenAnyProcessFieldChanges) {
   p = full_process();
   p.pidfile.clear();
   EXPECT_TRUE(seen.insert(spec_hash(p)).second);
+  p = full_process();
+  p.helper_pidfiles.clear();
+  EXPECT_TRUE(seen.insert(spec_hash(p)).second);
+  p = full_process();
+  p.helper_pidfiles.push_back("/run/other.pid");
+  EXPECT_TRUE(seen.insert(spec_hash(p)).second);
 }
 
 TEST(SpecHash, DoesNotConfuseHowValuesAreSplit) {
@@ -101,6 +110,7 @@ TEST(SpecHash, DoesNotConfuseHowValuesAreSplit) {
   EXPECT_NE(spec_hash(ProcessSpec{{}, {{"a", "b=c"}}, ""}),
             spec_hash(ProcessSpec{{}, {{"a=b", "c"}}, ""}));
   EXPECT_NE(spec_hash(ProcessSpec{{"x"}, {}, ""}), spec_hash(ProcessSpec{{}, {}, "x"}));
+  EXPECT_NE(spec_hash(ProcessSpec{{}, {}, "x"}), spec_hash(ProcessSpec{{}, {}, "", {"x"}}));
   EXPECT_NE(spec_hash(ProcessSpec{}), spec_hash(ContainerSpec{}));
 }
 

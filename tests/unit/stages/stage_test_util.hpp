@@ -24,6 +24,7 @@ inline void PrintTo(const Dependency& d, std::ostream* os) {
 }
 inline void PrintTo(const ProcessSpec& p, std::ostream* os) {
   *os << "process [" << stages::shell_join(p.argv) << "] pidfile=" << p.pidfile;
+  for (const auto& h : p.helper_pidfiles) *os << " helper=" << h;
   for (const auto& [k, v] : p.env) *os << " " << k << "=" << v;
 }
 inline void PrintTo(const ContainerSpec& c, std::ostream* os) {
