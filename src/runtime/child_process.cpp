@@ -1,11 +1,14 @@
 #include "runtime/child_process.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>  // environ (g++ defines _GNU_SOURCE)
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <set>
 
 #include <fmt/format.h>
@@ -42,9 +45,46 @@ struct ChildSetup {
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::signal(SIGPIPE, SIG_DFL);
+    mark_inherited_fds_cloexec();
     return {};
   }
+
+  // Boost 1.81's close_all() (posix/detail/close_handles.ipp) compares each whitelisted fd with
+  // itself instead of the next one, so every fd below the highest kept one stays open across the
+  // exec: the child inherited the agent's non-CLOEXEC fds, among them both ends of its own output
+  // pipe (asio's connect_pipe() uses plain pipe()). Holding the read end itself, a child never
+  // saw EPIPE once the agent was gone, but blocked for good when the pipe filled. Marked here
+  // (fds 0-2 excepted, already dup'ed) they close at exec, whatever the launcher does.
+  static void mark_inherited_fds_cloexec() {
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+    // Kernels before 5.11 lack CLOSE_RANGE_CLOEXEC: one fcntl per possible fd, capped so that a
+    // huge RLIMIT_NOFILE cannot make a spawn slow.
+    rlimit limit{};
+    rlim_t top = 65536;
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < top) top = limit.rlim_cur;
+    for (int fd = 3; static_cast<rlim_t>(fd) < top; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
 };
+
+// The stage's output file, opened for the child: O_APPEND so that the writer keeps writing at the
+// end after a copy-truncate rotation (log_follower.cpp), CLOEXEC so that only the child's dup'ed
+// fds 1 and 2 survive its exec.
+Result<int> open_output_file(const std::string& path) {
+  const auto folder = std::filesystem::path(path).parent_path();
+  if (!folder.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(folder, ec);
+    if (ec) {
+      return Error{
+          fmt::format("cannot create the folder of output file {}: {}", path, ec.message())};
+    }
+  }
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd == -1) {
+    return Error{fmt::format("cannot open output file {}: {}", path, std::strerror(errno))};
+  }
+  return fd;
+}
 
 }  // namespace
 
@@ -186,10 +226,23 @@ Result<ChildProcess> ChildProcess::spawn(asio::io_context& io, Dispatcher& dispa
   state->on_line = std::move(on_line);
   state->on_exit = std::move(on_exit);
 
+  // Whichever the child's output goes to: the write end of our pipe or the output file.
+  int out_fd = -1;
+  int file_fd = -1;
   asio::writable_pipe out_write(io);
   boost::system::error_code ec;
-  asio::connect_pipe(state->out, out_write, ec);
-  if (ec) return Error{fmt::format("cannot create an output pipe: {}", ec.message())};
+  if (options.output_file.empty()) {
+    asio::connect_pipe(state->out, out_write, ec);
+    if (ec) return Error{fmt::format("cannot create an output pipe: {}", ec.message())};
+    out_fd = out_write.native_handle();
+  } else {
+    auto opened = open_output_file(options.output_file);
+    if (!opened.ok()) return opened.error();
+    file_fd = opened.value();
+    out_fd = file_fd;
+    // Nothing to read: the exit is reported as soon as the child is reaped, with no drain.
+    state->eof = true;
+  }
 
   std::vector<const char*> envp;
   envp.reserve(options.env.size() + 1);
@@ -202,18 +255,19 @@ Result<ChildProcess> ChildProcess::spawn(asio::io_context& io, Dispatcher& dispa
 
   bp::default_process_launcher launcher;
   launcher.env = envp.data();
-  const int out_fd = out_write.native_handle();
   bp::error_code launch_ec;
   state->process = launcher(
       asio::any_io_executor(io.get_executor()), launch_ec, bp::filesystem::path(options.executable),
       options.args, bp::process_stdio{{bp::filesystem::path("/dev/null")}, {out_fd}, {out_fd}},
       ChildSetup{});
-  out_write.close(ec);  // the child has its copy; EOF comes when the child's side closes
+  // The child has its copy; EOF comes when the child's side closes.
+  out_write.close(ec);
+  if (file_fd != -1) ::close(file_fd);
   if (launch_ec) {
     return Error{fmt::format("cannot start {}: {}", options.executable, launch_ec.message())};
   }
   state->pid = state->process.id();
-  state->read_more();
+  if (!state->eof) state->read_more();
   state->wait_for_exit();
   return ChildProcess(std::move(state));
 }

@@ -1,7 +1,7 @@
 #pragma once
 // One host process on the event loop: exec'd from argv (never a shell) in its own process group,
-// stdout and stderr read line by line, its exit noticed through its pidfd (no polling). Shared by
-// the process runtime and the command probe. Loop thread only.
+// stdout and stderr read line by line from a pipe or written to a file, its exit noticed through
+// its pidfd (no polling). Shared by the process runtime and the command probe. Loop thread only.
 
 #include <functional>
 #include <map>
@@ -39,6 +39,11 @@ struct ChildOptions {
   std::vector<std::string> args;  // after argv[0]
   std::vector<std::string> env;   // the whole environment
   Millis drain_grace{200};        // after exit, how long to wait for the rest of the output
+  // Empty: stdout and stderr go to a pipe that the agent reads. Set: they are appended to this
+  // file (created 0640 with its folders) and the agent reads nothing; a LogFollower reads it.
+  // A workload that must outlive the agent needs the file: a pipe with no reader left kills its
+  // next write with SIGPIPE.
+  std::string output_file;
 };
 
 class ChildProcess {
@@ -50,8 +55,9 @@ class ChildProcess {
 
   // Forks and execs. `on_line` runs for every line the child writes to stdout or stderr (one pipe,
   // so their order is kept); `on_exit` runs once, after the child was reaped and its output read
-  // to the end (or `drain_grace` passed: a grandchild may hold the pipe open). Both run on the
-  // loop, never inside spawn().
+  // to the end (or `drain_grace` passed: a grandchild may hold the pipe open). With
+  // `output_file`, `on_line` never runs and `on_exit` runs as soon as the child is reaped. Both
+  // run on the loop, never inside spawn().
   static Result<ChildProcess> spawn(boost::asio::io_context& io, Dispatcher& dispatcher,
                                     ChildOptions options, LineFn on_line, ExitFn on_exit);
 

@@ -11,6 +11,8 @@
 //   --print-stderr-lines N print "err 1" … "err N" to stderr at start
 //   --print-env NAME       print "NAME=value" (or "NAME unset") to stdout at start
 //   --print-pid            print "pid N" to stdout at start
+//   --tick-ms N            print "tick 1", "tick 2"… to stdout every N ms, from the start until
+//                          it ends (a write to a pipe with no reader kills it with SIGPIPE)
 //   --write-pidfile PATH   write our pid to PATH at start (like dockerd -p)
 //   --fork-orphan          fork a grandchild that lives --orphan-ms (default 200) and exits 0;
 //                          print "orphan N" to stdout
@@ -40,6 +42,7 @@ struct Options {
   long print_stderr_lines{0};
   std::vector<const char*> print_env;
   bool print_pid{false};
+  long tick_ms{0};
   const char* pidfile{nullptr};
   bool fork_orphan{false};
   long orphan_ms{200};
@@ -86,6 +89,8 @@ Options parse(int argc, char** argv) {
       o.print_env.push_back(next());
     } else if (a == "--print-pid") {
       o.print_pid = true;
+    } else if (a == "--tick-ms") {
+      o.tick_ms = to_long(next());
     } else if (a == "--write-pidfile") {
       o.pidfile = next();
     } else if (a == "--fork-orphan") {
@@ -166,8 +171,15 @@ int main(int argc, char** argv) {
   fflush(stdout);
 
   bool ready_pending = o.ready_file != nullptr;
+  long next_tick = o.tick_ms > 0 ? 0 : -1;
+  long ticks = 0;
   for (;;) {
     const long elapsed = now_ms() - start;
+    if (next_tick >= 0 && elapsed >= next_tick) {
+      printf("tick %ld\n", ++ticks);
+      fflush(stdout);
+      next_tick += o.tick_ms;
+    }
     if (ready_pending && elapsed >= o.ready_after_ms) {
       const int fd = open(o.ready_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (fd == -1) {
@@ -189,6 +201,10 @@ int main(int argc, char** argv) {
     if (o.exit_after_ms >= 0) {
       const long to_exit = o.exit_after_ms - elapsed;
       wait = wait < 0 ? to_exit : (to_exit < wait ? to_exit : wait);
+    }
+    if (next_tick >= 0) {
+      const long to_tick = next_tick - elapsed;
+      wait = wait < 0 ? to_tick : (to_tick < wait ? to_tick : wait);
     }
     if (wait < 0) {
       pause();  // nothing left to do but wait for a signal
