@@ -49,7 +49,8 @@ std::vector<StageSpec> build_plan(const Config& cfg, const PlanFacts& facts);
 // that is missing (main-docker without a subnet).
 Result<StageSpec> build_stage(const Config& cfg, const std::string& stage, const PlanFacts& facts);
 
-// gcr.io/google_containers/etcd-arm:2.2.5 and friends (REFERENCE.md §2).
+// The images docker-multinode used, by ARCH and version: gcr.io/google_containers/etcd-arm:2.2.5,
+// quay.io/coreos/flannel:0.5.5-arm, gcr.io/google_containers/hyperkube-arm:v1.3.6 and friends.
 std::string default_image(const Config& cfg, const std::string& stage);
 // Short stable hash of a launch specification (hex), put into kLabelSpecHash.
 std::string spec_hash(const LaunchSpec& launch);

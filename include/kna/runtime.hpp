@@ -23,7 +23,8 @@ struct ExitStatus {
   };
   Cause cause{Cause::exited};
   bool signaled{false};  // true: `code` is a signal number
-  int code{0};           // exit code, or signal number when signaled
+  int code{0};           // exit code, or signal number when signaled; -1: not known (a process
+                         // adopted from an earlier agent is not our child)
   std::string detail;    // anything else worth logging
 
   std::string describe() const;  // "exit code 1", "signal 9 (SIGKILL)", with the cause

@@ -5,11 +5,13 @@
 #include <filesystem>
 #include <random>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
 #include "api/server.hpp"
+#include "app/checkpoint.hpp"
 #include "app/facts.hpp"
 #include "app/logging.hpp"
 #include "app/metrics.hpp"
@@ -20,8 +22,10 @@
 #include "config/report.hpp"
 #include "kna/catalogue.hpp"
 #include "kna/supervisor.hpp"
+#include "platform/boot_id.hpp"
 #include "platform/child_reaper.hpp"
 #include "platform/sd_notify.hpp"
+#include "platform/self_exec.hpp"
 #include "runtime/asio_dispatcher.hpp"
 #include "runtime/container_runtime.hpp"
 #include "runtime/prober.hpp"
@@ -68,6 +72,8 @@ std::string count_ready(const std::vector<StageStatus>& stages) {
 
 int run_agent(const LoadedConfig& loaded) {
   const Config& cfg = loaded.config;
+  // Before anything else: after an upgrade /proc/self/exe names the deleted old binary.
+  auto self = capture_self();
   if (!configure_logging(cfg.log_level, cfg.log_format)) return kExitConfig;
   spdlog::info("kube-node-agent {} starting as {} node {} (pid {})", kVersion,
                cfg.role == Role::master ? "master" : "worker", cfg.node_name, getpid());
@@ -79,9 +85,28 @@ int run_agent(const LoadedConfig& loaded) {
     return 1;
   }
 
+  // Orphans of our children (dockerd's containerd after dockerd died) become ours to reap and
+  // to clean up, in every mode; as PID 1 they are ours anyway.
+  if (getpid() != 1) {
+    if (auto sub = ChildReaper::become_subreaper(); !sub) spdlog::warn("{}", sub.error().message);
+  }
+
+  auto boot = boot_id();
+  if (!boot)
+    spdlog::warn("{}: nothing an earlier agent left will be adopted", boot.error().message);
+  const std::string boot_id_now = boot ? boot.value() : std::string();
+  const std::string checkpoint_path = cfg.paths.state_dir + "/checkpoint.json";
+  const auto previous = boot ? load_checkpoint(checkpoint_path, boot_id_now) : std::nullopt;
+  // A checkpoint of this boot is left only by an agent that did not stop its stages.
+  const int agent_restarts = previous ? previous->agent_restarts + 1 : 0;
+
   asio::io_context io;
   AsioDispatcher dispatcher(io);
-  ProcessRuntime processes(io, dispatcher);
+  ProcessRuntime::Options process_options;
+  if (boot) process_options.record_dir = cfg.paths.run_dir + "/processes";
+  process_options.log_dir = cfg.paths.state_dir + "/logs";
+  process_options.boot_id = boot_id_now;
+  ProcessRuntime processes(io, dispatcher, process_options);
   ContainerRuntimeOptions container_options;
   container_options.image_dir = cfg.paths.image_dir;
   container_options.pull_progress_bar = isatty(STDERR_FILENO) && cfg.log_format == LogFormat::text;
@@ -109,18 +134,36 @@ int run_agent(const LoadedConfig& loaded) {
     make_mount_sources(spec.value());
     return spec;
   };
-  Supervisor supervisor(dispatcher, runtime, node_prober, build_plan(cfg, current_facts(cfg)),
-                        resolve, [&] { return uniform(rng); });
+  // As each stage would be launched now (main-docker with the subnet in subnet.env): what
+  // recovery compares with what runs.
+  const std::vector<StageSpec> planned = build_plan(cfg, current_facts(cfg));
+  Supervisor supervisor(dispatcher, runtime, node_prober, planned, resolve,
+                        [&] { return uniform(rng); });
+  if (previous) supervisor.restore(previous->stages);
   restart_main_docker = [&](const std::string& why) { supervisor.restart(kStageMainDocker, why); };
   if (auto watching = subnets.start(); !watching) {
     spdlog::critical("flannel: {}", watching.error().message);
     return 1;
   }
 
-  const api::AgentIdentity who{cfg.node_name, cfg.role == Role::master ? "master" : "worker",
-                               kVersion, static_cast<int>(getpid()), dispatcher.wall_now()};
+  const api::AgentIdentity who{cfg.node_name,
+                               cfg.role == Role::master ? "master" : "worker",
+                               kVersion,
+                               static_cast<int>(getpid()),
+                               dispatcher.wall_now(),
+                               agent_restarts};
   api::StatusBoard board;
   AgentMetrics metrics;
+  metrics.set_agent_restarts(agent_restarts);
+  bool checkpointing = static_cast<bool>(boot);
+  auto save_checkpoint_now = [&] {
+    if (!checkpointing) return;
+    const Checkpoint cp{boot_id_now, agent_restarts, histories(supervisor.status())};
+    if (auto saved = save_checkpoint(checkpoint_path, cp); !saved) {
+      spdlog::warn("checkpoint: {}; status after an agent restart will start from zero",
+                   saved.error().message);
+    }
+  };
   auto publish = [&] {
     const auto stages = supervisor.status();
     board.publish(api::make_report(who, stages, supervisor.stopping(), dispatcher));
@@ -129,6 +172,11 @@ int run_agent(const LoadedConfig& loaded) {
   supervisor.add_observer([&](const Transition& t) {
     metrics.record(t);
     publish();
+    save_checkpoint_now();
+  });
+  supervisor.add_change_observer([&] {
+    publish();
+    save_checkpoint_now();
   });
   publish();
 
@@ -138,13 +186,37 @@ int run_agent(const LoadedConfig& loaded) {
     return 1;
   }
 
-  // As PID 1 of a container, orphans are re-parented to us: reap them, or they stay zombies.
-  std::unique_ptr<ChildReaper> reaper;
-  if (getpid() == 1) {
-    reaper = std::make_unique<ChildReaper>(
-        io, [&](int pid) { return processes.owns(pid) || prober.owns(pid); });
-    reaper->start();
-  }
+  // As PID 1 or subreaper, orphans are re-parented to us: reap them, or they stay zombies.
+  auto reaper = std::make_unique<ChildReaper>(
+      io, [&](int pid) { return processes.owns(pid) || prober.owns(pid); });
+  reaper->start();
+
+  // SIGUSR2: upgrade in place. The stages keep running; the new binary adopts them.
+  asio::signal_set upgrade_signal(io, SIGUSR2);
+  std::function<void(const boost::system::error_code&, int)> on_upgrade =
+      [&](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        if (supervisor.stopping() || !self) {
+          spdlog::warn("SIGUSR2 ignored: {}", supervisor.stopping()
+                                                  ? "stopping"
+                                                  : "cannot re-execute: " + self.error().message);
+          upgrade_signal.async_wait(on_upgrade);
+          return;
+        }
+        spdlog::info("SIGUSR2: re-executing {}; every stage keeps running and is adopted",
+                     self.value().executable);
+        save_checkpoint_now();
+        notify_reloading();
+        server.stop();
+        spdlog::default_logger()->flush();
+        const Error failed = exec_self(self.value());
+        spdlog::error("{}; carrying on as before", failed.message);
+        if (auto restarted = server.start(); !restarted)
+          spdlog::error("api: {}", restarted.error().message);
+        notify_ready();
+        upgrade_signal.async_wait(on_upgrade);
+      };
+  upgrade_signal.async_wait(on_upgrade);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   std::function<void(const boost::system::error_code&, int)> on_signal =
@@ -158,10 +230,15 @@ int run_agent(const LoadedConfig& loaded) {
           supervisor.stop([&] {
             spdlog::info("every stage stopped");
             publish();
+            // Nothing runs any more: the next agent starts afresh, not as a restart.
+            checkpointing = false;
+            std::error_code ignored;
+            std::filesystem::remove(checkpoint_path, ignored);
             server.stop();
             subnets.stop();
             signals.cancel();
-            if (reaper) reaper->stop();
+            upgrade_signal.cancel();
+            reaper->stop();
             io.stop();
           });
           publish();
@@ -170,7 +247,16 @@ int run_agent(const LoadedConfig& loaded) {
       };
   signals.async_wait(on_signal);
 
-  supervisor.start();
+  // Recovery before the first start: what an earlier agent left is adopted, not restarted.
+  runtime.recover(planned, [&](RecoveryReport report) {
+    for (const auto& note : report.notes) spdlog::info("recovery: {}", note);
+    for (const auto& stage : report.removed)
+      spdlog::info("recovery: {}: stopped and removed: the stage is no longer planned", stage);
+    if (!report.adoptable.empty())
+      spdlog::info("recovery: adopting {} (agent restart {} in this boot)",
+                   fmt::join(report.adoptable, ", "), agent_restarts);
+    supervisor.start(report.adoptable);
+  });
   notify_ready();
   io.run();
   return 0;

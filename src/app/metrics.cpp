@@ -27,9 +27,19 @@ AgentMetrics::AgentMetrics() : registry_(std::make_shared<prometheus::Registry>(
                 .Name("kna_stage_ready")
                 .Help("1 when the stage is ready")
                 .Register(*registry_);
+  agent_restarts_ = &prometheus::BuildGauge()
+                         .Name("kna_agent_restarts")
+                         .Help(
+                             "Agent starts in this boot that took over stages an earlier agent "
+                             "left running (crash, kill, re-exec)")
+                         .Register(*registry_);
 }
 
 AgentMetrics::~AgentMetrics() = default;
+
+void AgentMetrics::set_agent_restarts(int n) {
+  agent_restarts_->Add({}).Set(n);
+}
 
 void AgentMetrics::record(const Transition& t) {
   transitions_->Add({{"stage", t.stage}, {"to", to_string(t.to)}}).Increment();

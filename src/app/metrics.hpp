@@ -24,6 +24,8 @@ class AgentMetrics {
   ~AgentMetrics();
   // Loop thread: count a transition.
   void record(const Transition& t);
+  // Loop thread: agent starts in this boot that took over running stages.
+  void set_agent_restarts(int n);
   // Any thread: the text exposition format.
   std::string text() const;
 
@@ -33,6 +35,7 @@ class AgentMetrics {
   prometheus::Family<prometheus::Counter>* restarts_;
   prometheus::Family<prometheus::Gauge>* state_;
   prometheus::Family<prometheus::Gauge>* ready_;
+  prometheus::Family<prometheus::Gauge>* agent_restarts_;
 };
 
 }  // namespace kna::app

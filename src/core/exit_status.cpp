@@ -71,6 +71,8 @@ std::string describe_exit(const ExitStatus& status, std::optional<Millis> stop_b
     text = "lost track of it; its state is unknown";
   } else if (status.signaled) {
     text = fmt::format("killed by signal {} ({})", status.code, signal_name(status.code));
+  } else if (status.code < 0) {
+    text = "ended, exit status unknown";
   } else {
     text = fmt::format("exit code {}", status.code);
   }

@@ -2,6 +2,8 @@
 
 #include <systemd/sd-daemon.h>
 
+#include <time.h>
+
 #include <cstring>
 #include <string>
 
@@ -30,6 +32,14 @@ bool notify_ready() {
 
 bool notify_stopping() {
   return send("STOPPING=1");
+}
+
+bool notify_reloading() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  const auto usec = static_cast<unsigned long long>(ts.tv_sec) * 1'000'000ULL +
+                    static_cast<unsigned long long>(ts.tv_nsec) / 1'000ULL;
+  return send("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec));
 }
 
 bool notify_status(std::string_view text) {

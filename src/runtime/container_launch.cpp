@@ -11,12 +11,12 @@ namespace kna {
 
 using Kind = DockerError::Kind;
 
-namespace {
-
 std::string label_of(const std::map<std::string, std::string>& labels, const char* key) {
   auto it = labels.find(key);
   return it == labels.end() ? std::string() : it->second;
 }
+
+namespace {
 
 std::chrono::seconds whole_seconds(Millis timeout) {
   return std::chrono::ceil<std::chrono::seconds>(timeout);

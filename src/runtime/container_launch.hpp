@@ -25,6 +25,9 @@ struct ContainerPlan {
 ContainerPlan plan_containers(const std::vector<ContainerSummary>& found,
                               const std::string& spec_hash);
 
+// The value of label `key`, or "" when there is none.
+std::string label_of(const std::map<std::string, std::string>& labels, const char* key);
+
 // `spec` with the ownership labels: managed=true, the stage, and the spec hash when missing.
 ContainerSpec with_ownership_labels(ContainerSpec spec, const std::string& stage);
 

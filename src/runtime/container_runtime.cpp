@@ -13,6 +13,7 @@
 #include "clients/docker_client.hpp"
 #include "clients/docker_events.hpp"
 #include "clients/docker_json.hpp"
+#include "kna/catalogue.hpp"
 #include "runtime/container_exit.hpp"
 #include "runtime/container_launch.hpp"
 #include "runtime/image_pull_progress.hpp"
@@ -355,6 +356,79 @@ struct ContainerRuntime::Core : std::enable_shared_from_this<ContainerRuntime::C
     });
   }
 
+  // The recovery contract (include/kna/runtime.hpp) for containers: per daemon of the plan, ours
+  // for this node and running with the planned hash is adoptable; ours of a stage not planned in
+  // that daemon is stopped and removed; the rest is left to launch(). A daemon that does not
+  // answer (down, or hung for longer than the short timeouts) adopts nothing.
+  void recover(const std::vector<StageSpec>& planned, RecoverDone done) {
+    struct Wanted {
+      std::string hash;
+      Millis stop_timeout;
+    };
+    // socket → stage → wanted; and the node whose containers these are.
+    auto wanted = std::make_shared<std::map<std::string, std::map<std::string, Wanted>>>();
+    std::string node;
+    for (const auto& spec : planned) {
+      const auto* c = std::get_if<ContainerSpec>(&spec.launch);
+      if (!c || c->docker_socket.empty()) continue;
+      const auto labelled = with_ownership_labels(*c, spec.name);
+      (*wanted)[c->docker_socket][spec.name] =
+          Wanted{labelled.labels.at(kLabelSpecHash), spec.stop_timeout};
+      if (auto n = labelled.labels.find(kLabelNode); n != labelled.labels.end()) node = n->second;
+    }
+    auto self = shared_from_this();
+    if (wanted->empty() || !workers) {
+      dispatcher.post([done = std::move(done)] { done(RecoveryReport{}); });
+      return;
+    }
+    workers->post([self, wanted, node, done = std::move(done)]() mutable {
+      RecoveryReport report;
+      for (const auto& [socket, stages] : *wanted) {
+        DockerClient client(
+            DockerClientOptions{socket, Millis{1'000}, Millis{3'000}, docker::kMaxApiVersion});
+        std::map<std::string, std::string> ours{{kLabelAgent, "true"}};
+        if (!node.empty()) ours[kLabelNode] = node;
+        try {
+          for (const auto& c : client.list_containers(ours)) {
+            const std::string stage = label_of(c.labels, kLabelStage);
+            const std::string id = short_container_id(c.id);
+            auto it = stages.find(stage);
+            if (it == stages.end()) {
+              spdlog::info(
+                  "{}: stopping and removing container {} in {}: the stage is not planned "
+                  "there any more",
+                  stage, id, socket);
+              try {
+                if (c.state == "running" || c.state == "restarting")
+                  client.stop_container(c.id, std::chrono::seconds(10));
+                client.remove_container(c.id, true);
+                report.removed.push_back(stage);
+              } catch (const DockerError& e) {
+                report.notes.push_back(
+                    fmt::format("{}: could not remove container {}: {}", stage, id, e.what()));
+              }
+            } else if (c.state == "running" &&
+                       label_of(c.labels, kLabelSpecHash) == it->second.hash) {
+              report.adoptable.push_back(stage);
+              report.notes.push_back(fmt::format("{}: container {} can be adopted", stage, id));
+            } else {
+              report.notes.push_back(fmt::format("{}: container {} ({}) will be replaced", stage,
+                                                 id,
+                                                 c.state == "running" ? "another spec" : c.state));
+            }
+          }
+        } catch (const DockerError& e) {
+          report.notes.push_back(fmt::format(
+              "docker {} did not answer ({}): adopting none of its containers", socket, e.what()));
+        }
+      }
+      self->dispatcher.post([self, report = std::move(report), done = std::move(done)]() mutable {
+        if (self->closed) return;
+        done(std::move(report));
+      });
+    });
+  }
+
   std::size_t tracked_count() const {
     std::size_t n = 0;
     for (const auto& [socket, dm] : daemons) n += dm->tracked.size();
@@ -384,6 +458,10 @@ ContainerRuntime::~ContainerRuntime() {
 
 void ContainerRuntime::launch(const StageSpec& spec, LaunchDone done, ExitCallback on_exit) {
   core_->launch(spec, std::move(done), std::move(on_exit));
+}
+
+void ContainerRuntime::recover(const std::vector<StageSpec>& planned, RecoverDone done) {
+  core_->recover(planned, std::move(done));
 }
 
 std::size_t ContainerRuntime::tracked() const {

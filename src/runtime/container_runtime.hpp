@@ -38,6 +38,8 @@ class ContainerRuntime : public Runtime {
   // host sees it. on_exit: exited (died by itself, or killed from outside: docker exit code
   // 128+N reads as signal N), terminated/killed (after stop()), or lost (the daemon went away).
   void launch(const StageSpec& spec, LaunchDone done, ExitCallback on_exit) override;
+  // Adoption needs nothing more than launch(): it adopts a running container of the same spec.
+  void recover(const std::vector<StageSpec>& planned, RecoverDone done) override;
 
   // Containers launched whose end has not been reported yet.
   std::size_t tracked() const;

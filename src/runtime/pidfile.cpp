@@ -38,15 +38,15 @@ std::string trim(std::string s) {
   return s.substr(first, last - first + 1);
 }
 
-int pidfd_open(int pid) {
+}  // namespace
+
+int open_pidfd(int pid) {
   return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
 }
 
-bool pidfd_signal(int pidfd, int sig) {
+bool signal_pidfd(int pidfd, int sig) {
   return ::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) == 0;
 }
-
-}  // namespace
 
 bool process_alive(int pid) {
   if (pid <= 0) return false;
@@ -131,7 +131,7 @@ struct OrphanStop : std::enable_shared_from_this<OrphanStop> {
     spdlog::warn("{}: orphan pid {} still running {}ms after SIGTERM, sending SIGKILL", stage, pid,
                  budget.count());
     killed = true;
-    pidfd_signal(pidfd.native_handle(), SIGKILL);
+    signal_pidfd(pidfd.native_handle(), SIGKILL);
     // SIGKILL cannot be ignored; this bound only catches a process stuck in the kernel.
     timer = dispatcher.call_after(Millis(5000), [weak = weak_from_this()] {
       if (auto self = weak.lock()) self->on_budget_spent();
@@ -159,7 +159,7 @@ void stop_orphan(boost::asio::io_context& io, Dispatcher& dispatcher, int pid,
   op->stage = stage;
   op->budget = budget;
   op->done = std::move(done);
-  const int fd = pidfd_open(pid);
+  const int fd = open_pidfd(pid);
   if (fd == -1) {
     if (errno == ESRCH) {
       dispatcher.post([op] { op->finish(Result<bool>(false)); });
@@ -182,11 +182,12 @@ void stop_orphan(boost::asio::io_context& io, Dispatcher& dispatcher, int pid,
                                kEnvStageMarker, stage)] { op->finish(Error{msg}); });
     return;
   }
-  if (!pidfd_signal(fd, SIGTERM) && errno != ESRCH) {
+  if (!signal_pidfd(fd, SIGTERM) && errno != ESRCH) {
     dispatcher.post([op, msg = fmt::format("{}: cannot signal orphan pid {}: {}", stage, pid,
                                            std::strerror(errno))] { op->finish(Error{msg}); });
     return;
   }
+  signal_pidfd(fd, SIGCONT);  // a stopped process acts on SIGTERM only once it runs again
   op->wait();
   op->timer = dispatcher.call_after(budget, [weak = op->weak_from_this()] {
     if (auto self = weak.lock()) self->on_budget_spent();

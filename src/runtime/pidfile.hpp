@@ -29,6 +29,11 @@ struct PidfileCheck {
 
 PidfileCheck inspect_pidfile(const std::string& path, const std::string& stage);
 
+// A pidfd for `pid` (close-on-exec), or -1 with errno set.
+int open_pidfd(int pid);
+// Signals the process a pidfd pins; false with errno set when it failed.
+bool signal_pidfd(int pidfd, int sig);
+
 // True when `pid` exists and has not exited (a zombie counts as exited).
 bool process_alive(int pid);
 // True when /proc/<pid>/environ holds KUBE_NODE_AGENT_STAGE=<stage>.

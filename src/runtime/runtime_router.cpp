@@ -21,4 +21,34 @@ void RuntimeRouter::launch(const StageSpec& spec, LaunchDone done, ExitCallback 
   });
 }
 
+void RuntimeRouter::adopt(const StageSpec& spec, LaunchDone done, ExitCallback on_exit) {
+  if (std::holds_alternative<ProcessSpec>(spec.launch)) {
+    processes_.adopt(spec, std::move(done), std::move(on_exit));
+    return;
+  }
+  if (containers_ != nullptr) {
+    containers_->adopt(spec, std::move(done), std::move(on_exit));
+    return;
+  }
+  launch(spec, std::move(done), std::move(on_exit));
+}
+
+void RuntimeRouter::recover(const std::vector<StageSpec>& planned, RecoverDone done) {
+  processes_.recover(
+      planned, [this, planned, done = std::move(done)](RecoveryReport first) mutable {
+        if (containers_ == nullptr) return done(std::move(first));
+        containers_->recover(planned, [first = std::move(first),
+                                       done = std::move(done)](RecoveryReport second) mutable {
+          using Field = std::vector<std::string> RecoveryReport::*;
+          for (Field field :
+               {&RecoveryReport::adoptable, &RecoveryReport::removed, &RecoveryReport::notes}) {
+            auto& into = first.*field;
+            auto& from = second.*field;
+            into.insert(into.end(), from.begin(), from.end());
+          }
+          done(std::move(first));
+        });
+      });
+}
+
 }  // namespace kna

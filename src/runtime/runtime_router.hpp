@@ -15,6 +15,9 @@ class RuntimeRouter : public Runtime {
   void set_container_runtime(Runtime* containers) { containers_ = containers; }
 
   void launch(const StageSpec& spec, LaunchDone done, ExitCallback on_exit) override;
+  void adopt(const StageSpec& spec, LaunchDone done, ExitCallback on_exit) override;
+  // The process runtime's report, then the container runtime's, merged.
+  void recover(const std::vector<StageSpec>& planned, RecoverDone done) override;
 
  private:
   Dispatcher& dispatcher_;
