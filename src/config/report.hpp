@@ -1,6 +1,6 @@
 #pragma once
 // The effective-configuration printout at start, in docker-multinode's words
-// ("K8S_VERSION is set to: v1.2.4"), one line per option of REFERENCE.md §2.
+// ("K8S_VERSION is set to: v1.2.4"), one line per docker-multinode option (README, Configuration).
 
 #include <string>
 #include <vector>

@@ -8,10 +8,10 @@
 #include <sstream>
 #include <string>
 
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+
+#include "support/log_capture.hpp"
 
 namespace kna::test {
 
@@ -29,43 +29,5 @@ inline bool run_until(boost::asio::io_context& io, const std::function<bool()>& 
   }
   return true;
 }
-
-// Sends the default logger's output (message text only) to a string for the object's lifetime.
-class LogCapture {
- public:
-  LogCapture() : previous_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
-    sink->set_pattern("%v");
-    auto logger = std::make_shared<spdlog::logger>("capture", sink);
-    logger->set_level(spdlog::level::trace);
-    spdlog::set_default_logger(logger);
-  }
-  ~LogCapture() { spdlog::set_default_logger(previous_); }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-
-  std::string text() const {
-    spdlog::default_logger()->flush();
-    return out_.str();
-  }
-  bool contains(const std::string& s) const { return text().find(s) != std::string::npos; }
-  // Whole lines equal to `line`.
-  int count_lines(const std::string& line) const {
-    std::istringstream in(text());
-    int n = 0;
-    for (std::string l; std::getline(in, l);) n += l == line ? 1 : 0;
-    return n;
-  }
-  int count_containing(const std::string& s) const {
-    std::istringstream in(text());
-    int n = 0;
-    for (std::string l; std::getline(in, l);) n += l.find(s) != std::string::npos ? 1 : 0;
-    return n;
-  }
-
- private:
-  std::ostringstream out_;
-  std::shared_ptr<spdlog::logger> previous_;
-};
 
 }  // namespace kna::test

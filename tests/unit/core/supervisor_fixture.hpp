@@ -10,9 +10,9 @@
 #include <gtest/gtest.h>
 
 #include "kna/supervisor.hpp"
-#include "log_capture.hpp"
 #include "support/fake_prober.hpp"
 #include "support/fake_runtime.hpp"
+#include "support/log_capture.hpp"
 #include "support/sim_dispatcher.hpp"
 
 namespace kna::test {
