@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
 
+#include "process_runtime_fixture.hpp"
 #include "runtime/asio_dispatcher.hpp"
 #include "runtime/pidfile.hpp"
 #include "runtime/process_record.hpp"
@@ -28,12 +29,7 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
 StageSpec child(const std::string& stage, std::vector<std::string> args) {
-  StageSpec spec;
-  spec.name = stage;
-  ProcessSpec p;
-  p.argv.push_back(KNA_TEST_CHILD);
-  for (auto& a : args) p.argv.push_back(std::move(a));
-  spec.launch = p;
+  auto spec = child_spec(stage, std::move(args));
   spec.stop_timeout = Millis(2'000);
   return spec;
 }
