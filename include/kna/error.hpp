@@ -29,4 +29,8 @@ class Result {
   std::variant<T, Error> v_;
 };
 
+// The result of an operation that yields nothing but can fail: `return kOk;` or an Error.
+using Status = Result<std::monostate>;
+inline constexpr std::monostate kOk{};
+
 }  // namespace kna

@@ -81,7 +81,7 @@ ApiServer::~ApiServer() {
   stop();
 }
 
-Result<bool> ApiServer::start() {
+Status ApiServer::start() {
   namespace fs = std::filesystem;
   if (socket_path_.size() >= sizeof(sockaddr_un::sun_path)) {
     return Error{"status socket path " + socket_path_ + " is longer than " +
@@ -114,7 +114,7 @@ Result<bool> ApiServer::start() {
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
   impl_->started = true;
   spdlog::info("api: serving on {}", socket_path_);
-  return true;
+  return kOk;
 }
 
 void ApiServer::stop() {

@@ -40,7 +40,7 @@ class ApiServer {
 
   // Binds the socket (mode 0660; a stale socket is replaced, a live one held by another agent is
   // an error) and starts serving. Blocking, but quick: call before the loop starts.
-  Result<bool> start();
+  Status start();
   void stop();  // idempotent
   const std::string& socket_path() const { return socket_path_; }
 

@@ -38,7 +38,7 @@ namespace {
 namespace asio = boost::asio;
 
 // Creates the folders the agent itself writes to; an error names the folder.
-Result<bool> make_own_dirs(const Config& cfg) {
+Status make_own_dirs(const Config& cfg) {
   namespace fs = std::filesystem;
   for (const auto& dir : {cfg.paths.run_dir, cfg.paths.state_dir,
                           fs::path(cfg.paths.status_socket).parent_path().string()}) {
@@ -46,7 +46,7 @@ Result<bool> make_own_dirs(const Config& cfg) {
     fs::create_directories(dir, ec);
     if (ec) return Error{"cannot create " + dir + ": " + ec.message()};
   }
-  return true;
+  return kOk;
 }
 
 // Like `docker run -v`, create a missing host folder of a bind mount (etcd's data, flannel's run

@@ -119,7 +119,7 @@ std::optional<Checkpoint> load_checkpoint(const std::string& path, const std::st
   return std::move(cp).value();
 }
 
-Result<std::monostate> save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
+Status save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
   return write_file_atomically(path, to_json(checkpoint), 0644);
 }
 

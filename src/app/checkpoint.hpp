@@ -30,7 +30,7 @@ Result<Checkpoint> parse_checkpoint(const std::string& text);
 // The checkpoint at `path` if it was written in this boot by a version we read; nullopt (and an
 // info line saying why) otherwise, also when there is none.
 std::optional<Checkpoint> load_checkpoint(const std::string& path, const std::string& boot_id);
-Result<std::monostate> save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
+Status save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
 
 // The histories of the stages as status shows them now.
 std::vector<StageHistory> histories(const std::vector<StageStatus>& stages);

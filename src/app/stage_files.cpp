@@ -27,7 +27,7 @@ bool same_on_disk(const StageFile& file) {
 
 }  // namespace
 
-Result<bool> prepare_stage_host(const StageSpec& spec) {
+Status prepare_stage_host(const StageSpec& spec) {
   for (const auto& file : spec.files) {
     if (same_on_disk(file)) continue;
     std::error_code ec;
@@ -41,7 +41,7 @@ Result<bool> prepare_stage_host(const StageSpec& spec) {
   for (const auto& dir : spec.shared_dirs) {
     if (auto shared = make_shared_mount(dir); !shared) return shared.error();
   }
-  return true;
+  return kOk;
 }
 
 }  // namespace kna::app

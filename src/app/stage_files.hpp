@@ -11,6 +11,6 @@ namespace kna::app {
 // parent folders created), then makes spec.shared_dirs shared mounts. Unchanged files are not
 // touched, so a kubelet watching its manifest folder sees no change. The error names the file or
 // folder.
-Result<bool> prepare_stage_host(const StageSpec& spec);
+Status prepare_stage_host(const StageSpec& spec);
 
 }  // namespace kna::app

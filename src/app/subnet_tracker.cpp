@@ -31,7 +31,7 @@ SubnetTracker::SubnetTracker(boost::asio::io_context& io, const Config& cfg,
 
 SubnetTracker::~SubnetTracker() = default;
 
-Result<bool> SubnetTracker::start() {
+Status SubnetTracker::start() {
   return watch_->watcher.start();
 }
 

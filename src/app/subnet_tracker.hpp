@@ -26,7 +26,7 @@ class SubnetTracker {
                 std::function<void(const std::string& reason)> restart_main_docker);
   ~SubnetTracker();
 
-  Result<bool> start();
+  Status start();
   void stop();
 
   // For main-docker's launch: the current subnet (an error if subnet.env is missing or bad),

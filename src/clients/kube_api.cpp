@@ -71,14 +71,14 @@ Result<std::pair<int, std::string>> KubeApiClient::get(const std::string& path) 
   return std::pair<int, std::string>{res->status, res->body};
 }
 
-Result<bool> KubeApiClient::healthz() const {
+Status KubeApiClient::healthz() const {
   auto res = get("/healthz");
   if (!res) return res.error();
   const auto& [status, body] = res.value();
   if (status != 200)
     return Error{fmt::format("API server {} is not healthy: /healthz answered {}: '{}'", server_,
                              status, excerpt(body))};
-  return true;
+  return kOk;
 }
 
 Result<std::optional<nlohmann::json>> KubeApiClient::get_node(const std::string& name) const {

@@ -33,7 +33,7 @@ class KubeApiClient {
 
   // GET /healthz answers 200. The error: "API server http://…:8080 is not reachable: cannot
   // connect" or "API server http://…:8080 is not healthy: /healthz answered 500: <body>".
-  Result<bool> healthz() const;
+  Status healthz() const;
   // GET /api/v1/nodes/NAME: the Node, or nullopt when the API server does not know it (404).
   Result<std::optional<nlohmann::json>> get_node(const std::string& name) const;
   // GET /api/v1/nodes: every node's name.

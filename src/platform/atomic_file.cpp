@@ -27,8 +27,7 @@ Error failure(const std::string& path, const char* step) {
 
 }  // namespace
 
-Result<std::monostate> write_file_atomically(const std::string& path, std::string_view content,
-                                             unsigned mode) {
+Status write_file_atomically(const std::string& path, std::string_view content, unsigned mode) {
   std::string tmp_name = path + ".tmp.XXXXXX";
   std::vector<char> tmp(tmp_name.begin(), tmp_name.end());
   tmp.push_back('\0');

@@ -13,7 +13,7 @@ namespace kna {
 // Writes `content` to a temporary file in the same directory, fsyncs it, renames it over `path`
 // and fsyncs the directory. `mode` is the new file's permission bits. The error names the path
 // and the step that failed; the temporary file is removed then.
-Result<std::monostate> write_file_atomically(const std::string& path, std::string_view content,
-                                             unsigned mode = 0644);
+Status write_file_atomically(const std::string& path, std::string_view content,
+                             unsigned mode = 0644);
 
 }  // namespace kna

@@ -92,7 +92,7 @@ ChildReaper::~ChildReaper() {
   stop();
 }
 
-Result<std::monostate> ChildReaper::become_subreaper() {
+Status ChildReaper::become_subreaper() {
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1) {
     return Error{fmt::format("cannot become a child subreaper: {}", std::strerror(errno))};
   }

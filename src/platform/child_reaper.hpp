@@ -29,7 +29,7 @@ class ChildReaper {
   ChildReaper& operator=(const ChildReaper&) = delete;
 
   // Makes orphans of our descendants our children (PR_SET_CHILD_SUBREAPER); PID 1 needs nothing.
-  static Result<std::monostate> become_subreaper();
+  static Status become_subreaper();
 
   // Watches SIGCHLD on the loop and reaps what is already waiting. Loop thread only.
   void start();

@@ -49,7 +49,7 @@ std::vector<std::string> parse_mount_points(std::string_view mountinfo) {
   return points;
 }
 
-Result<bool> make_shared_mount(const std::string& dir) {
+Status make_shared_mount(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -68,7 +68,7 @@ Result<bool> make_shared_mount(const std::string& dir) {
   }
   if (::mount(nullptr, path.c_str(), nullptr, MS_SHARED | MS_REC, nullptr) != 0)
     return Error{"cannot make " + path + " a shared mount: " + std::strerror(errno)};
-  return true;
+  return kOk;
 }
 
 }  // namespace kna

@@ -16,6 +16,6 @@ std::vector<std::string> parse_mount_points(std::string_view mountinfo);
 // Bind-mounts `dir` onto itself unless it is a mount point already, then marks it shared
 // (`mount --bind dir dir && mount --make-shared dir`, as docker-multinode did). Creates `dir` when
 // missing. The error names the folder and the step that failed.
-Result<bool> make_shared_mount(const std::string& dir);
+Status make_shared_mount(const std::string& dir);
 
 }  // namespace kna

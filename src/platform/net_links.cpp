@@ -41,9 +41,9 @@ bool link_exists(const std::string& link) {
   return ::if_nametoindex(link.c_str()) != 0;
 }
 
-Result<bool> delete_link(const std::string& link) {
+Status delete_link(const std::string& link) {
   const unsigned index = ::if_nametoindex(link.c_str());
-  if (index == 0) return true;
+  if (index == 0) return kOk;
   const int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0) return Error{std::string("cannot open a netlink socket: ") + std::strerror(errno)};
   struct {
@@ -79,7 +79,7 @@ Result<bool> delete_link(const std::string& link) {
   }
   ::close(fd);
   if (!error.empty()) return Error{"cannot delete link " + link + ": " + error};
-  return true;
+  return kOk;
 }
 
 }  // namespace kna

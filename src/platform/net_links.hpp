@@ -15,6 +15,6 @@ std::optional<std::string> link_ipv4_cidr(const std::string& link);
 bool link_exists(const std::string& link);
 
 // Deletes `link` through rtnetlink. Deleting a link that does not exist is success.
-Result<bool> delete_link(const std::string& link);
+Status delete_link(const std::string& link);
 
 }  // namespace kna

@@ -54,7 +54,7 @@ FileWatcher::~FileWatcher() {
   stop();
 }
 
-Result<bool> FileWatcher::start() {
+Status FileWatcher::start() {
   std::error_code ec;
   std::filesystem::create_directories(impl_->dir, ec);
   if (ec) return Error{"cannot create " + impl_->dir + ": " + ec.message()};
@@ -69,7 +69,7 @@ Result<bool> FileWatcher::start() {
   }
   impl_->stream.assign(fd);
   impl_->read();
-  return true;
+  return kOk;
 }
 
 void FileWatcher::stop() {

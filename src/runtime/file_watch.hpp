@@ -25,7 +25,7 @@ class FileWatcher {
   FileWatcher(const FileWatcher&) = delete;
   FileWatcher& operator=(const FileWatcher&) = delete;
 
-  Result<bool> start();
+  Status start();
   void stop();
 
  private:

@@ -65,7 +65,7 @@ Result<ProcessRecord> parse_process_record(const std::string& text) {
   return r;
 }
 
-Result<std::monostate> write_process_record(const std::string& dir, const ProcessRecord& record) {
+Status write_process_record(const std::string& dir, const ProcessRecord& record) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Error{fmt::format("cannot create {}: {}", dir, ec.message())};

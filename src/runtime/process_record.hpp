@@ -27,7 +27,7 @@ std::string to_json(const ProcessRecord& record);
 // An error names what is wrong with the text.
 Result<ProcessRecord> parse_process_record(const std::string& text);
 
-Result<std::monostate> write_process_record(const std::string& dir, const ProcessRecord& record);
+Status write_process_record(const std::string& dir, const ProcessRecord& record);
 void remove_process_record(const std::string& dir, const std::string& stage);
 // The stages that have a record in `dir` (none when it does not exist).
 std::vector<std::string> recorded_stages(const std::string& dir);

@@ -179,6 +179,8 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
   std::map<std::string, LineLimiter> limiters;         // per stage, across restarts
   std::map<int, ChildProcess> children;                // by pid, until their exit is collected
   std::map<int, std::weak_ptr<AdoptedState>> adopted;  // by pid, until they end
+  // Stopped when the runtime goes: the exit handlers that hold them may outlive the dispatcher.
+  std::vector<std::weak_ptr<LogFollower>> followers;
 
   struct Launch {
     std::string stage;
@@ -341,6 +343,8 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
           if (auto self = weak.lock()) self->log_line(stage, line);
         });
     follower->start(from_end);
+    std::erase_if(followers, [](const auto& f) { return f.expired(); });
+    followers.push_back(follower);
     return follower;
   }
 
@@ -488,7 +492,10 @@ ProcessRuntime::ProcessRuntime(boost::asio::io_context& io, Dispatcher& dispatch
 ProcessRuntime::ProcessRuntime(boost::asio::io_context& io, Dispatcher& dispatcher, Options options)
     : impl_(std::make_shared<Impl>(io, dispatcher, options)) {}
 
-ProcessRuntime::~ProcessRuntime() = default;
+ProcessRuntime::~ProcessRuntime() {
+  for (const auto& weak : impl_->followers)
+    if (auto follower = weak.lock()) follower->stop();
+}
 
 void ProcessRuntime::launch(const StageSpec& spec, LaunchDone done, ExitCallback on_exit) {
   const auto* process = std::get_if<ProcessSpec>(&spec.launch);
