@@ -74,8 +74,10 @@ class Runtime {
   virtual ~Runtime() = default;
   // Starts spec.launch. `done` runs on the loop exactly once, with the workload or an error saying
   // what failed. After a successful launch `on_exit` runs on the loop exactly once, when the
-  // workload ends for any reason. Neither runs synchronously inside launch(). A workload of an
-  // earlier agent for this stage is replaced (stopped first), whatever its spec.
+  // workload ends for any reason. Neither runs synchronously inside launch(). Never two at once:
+  // the process runtime stops an earlier agent's process of this stage first, whatever its spec;
+  // the container runtime replaces a container of another spec and takes over a running one of
+  // the same spec (one its daemon restarted by policy is as good as new).
   virtual void launch(const StageSpec& spec, LaunchDone done, ExitCallback on_exit) = 0;
 
   // Like launch(), but takes over the live workload of an earlier agent when it matches `spec`
