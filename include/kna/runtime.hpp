@@ -86,6 +86,13 @@ class Runtime {
     launch(spec, std::move(done), std::move(on_exit));
   }
 
+  // Abandons the launch of `stage` in flight, if any (shutdown or a restart while an image is
+  // pulled or loaded, or while the host is prepared): the blocking work is aborted, and the
+  // launch's `done` runs soon after with an error saying it was cancelled, or with the workload
+  // if it came up first (the caller then stops it). Loop thread; idempotent. The default does
+  // nothing: the launch runs to its end.
+  virtual void cancel(const std::string& stage) { (void)stage; }
+
   // Looks at what an earlier agent left for `planned` (every stage, resolved as it would be
   // launched now) and reports it; stops and removes leftovers of stages not planned. `done` runs
   // on the loop exactly once. The default finds nothing and calls `done` at once.

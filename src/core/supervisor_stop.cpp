@@ -50,8 +50,10 @@ void Supervisor::Impl::advance_stop(std::size_t i) {
       transition(i, StageEvent::stop, s.stop_reason);
       return;
     case StageState::starting:
-      // The launch result is still to come; on_launched() stops what it brings.
+      // The launch result is still to come; on_launched() stops what it brings. A pull or load
+      // in flight is abandoned rather than waited for.
       transition(i, StageEvent::stop, s.stop_reason);
+      runtime_.cancel(s.spec.name);
       return;
     case StageState::running:
     case StageState::ready:

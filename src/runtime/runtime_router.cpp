@@ -33,6 +33,11 @@ void RuntimeRouter::adopt(const StageSpec& spec, LaunchDone done, ExitCallback o
   launch(spec, std::move(done), std::move(on_exit));
 }
 
+void RuntimeRouter::cancel(const std::string& stage) {
+  processes_.cancel(stage);
+  if (containers_ != nullptr) containers_->cancel(stage);
+}
+
 void RuntimeRouter::recover(const std::vector<StageSpec>& planned, RecoverDone done) {
   processes_.recover(
       planned, [this, planned, done = std::move(done)](RecoveryReport first) mutable {

@@ -16,6 +16,8 @@ class RuntimeRouter : public Runtime {
 
   void launch(const StageSpec& spec, LaunchDone done, ExitCallback on_exit) override;
   void adopt(const StageSpec& spec, LaunchDone done, ExitCallback on_exit) override;
+  // Both runtimes: a stage's launch is in at most one of them.
+  void cancel(const std::string& stage) override;
   // The process runtime's report, then the container runtime's, merged.
   void recover(const std::vector<StageSpec>& planned, RecoverDone done) override;
 

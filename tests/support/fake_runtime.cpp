@@ -88,6 +88,18 @@ void FakeRuntime::adopt(const StageSpec& spec, LaunchDone done, ExitCallback on_
   state_->launches[i].adopted = true;
 }
 
+void FakeRuntime::cancel(const std::string& stage) {
+  // Only recorded: the test decides how the cancelled launch ends (fail_launch or complete).
+  for (std::size_t i = state_->entries.size(); i-- > 0;) {
+    if (state_->entries[i].seen.spec.name != stage) continue;
+    if (state_->entries[i].seen.phase == Phase::pending) {
+      ++state_->entries[i].seen.cancel_requests;
+      ++state_->launches[i].cancel_requests;
+    }
+    return;
+  }
+}
+
 void FakeRuntime::set_auto_launch(bool on) {
   state_->auto_launch = on;
 }

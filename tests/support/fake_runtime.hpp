@@ -38,6 +38,7 @@ class FakeRuntime : public Runtime {
     std::optional<Millis> stop_timeout;  // of the first stop request
     std::optional<ExitStatus> exit;      // as delivered to on_exit
     bool adopted{false};                 // through adopt() rather than launch()
+    int cancel_requests{0};              // calls of Runtime::cancel() while pending
   };
 
   explicit FakeRuntime(Dispatcher& dispatcher);
@@ -48,6 +49,8 @@ class FakeRuntime : public Runtime {
   void launch(const StageSpec& spec, LaunchDone done, ExitCallback on_exit) override;
   // Recorded like a launch, with `adopted` set; scripted the same way.
   void adopt(const StageSpec& spec, LaunchDone done, ExitCallback on_exit) override;
+  // Counted on the stage's latest launch while it is pending (Launch::cancel_requests).
+  void cancel(const std::string& stage) override;
 
   // On: every later launch completes successfully by itself (posted). Off by default.
   void set_auto_launch(bool on);

@@ -162,6 +162,8 @@ TEST_F(SupervisorStop, StopDuringLaunchStopsTheWorkloadOnceItArrives) {
   sup->stop(count_done());
   sim.run_posted();
   EXPECT_EQ(state("a"), StageState::stopping);
+  // The launch in flight is asked to give up rather than waited for.
+  EXPECT_EQ(runtime.launch_record(0).cancel_requests, 1);
   runtime.complete_launch("a");
   sim.run_posted();
   EXPECT_EQ(state("a"), StageState::stopping);
@@ -179,7 +181,9 @@ TEST_F(SupervisorStop, StopDuringALaunchThatFailsEndsStopped) {
   add("a");
   start();
   sup->stop(count_done());
-  runtime.fail_launch("a", "image not found");
+  sim.run_posted();
+  EXPECT_EQ(runtime.launch_record(0).cancel_requests, 1);
+  runtime.fail_launch("a", "launch cancelled: the agent is stopping");
   sim.run_posted();
   EXPECT_EQ(state("a"), StageState::stopped);
   EXPECT_EQ(done_calls, 1);
