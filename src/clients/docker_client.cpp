@@ -451,3 +451,13 @@ void DockerClient::stream_events(const std::string& query, const std::function<v
 }
 
 }  // namespace kna
+
+namespace kna {
+
+std::shared_ptr<Docker> connect_docker(const DockerEndpoint& endpoint) {
+  return std::make_shared<DockerClient>(
+      DockerClientOptions{endpoint.socket_path, endpoint.connect_timeout, endpoint.read_timeout,
+                          docker::kMaxApiVersion});
+}
+
+}  // namespace kna

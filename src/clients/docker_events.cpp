@@ -18,10 +18,8 @@ std::map<std::string, std::vector<std::string>> DockerEventsOptions::default_fil
 
 DockerEvents::DockerEvents(DockerEventsOptions options, Callbacks callbacks)
     : options_(std::move(options)), callbacks_(std::move(callbacks)) {
-  DockerClientOptions client_options;
-  client_options.socket_path = options_.socket_path;
-  client_options.connect_timeout = options_.connect_timeout;
-  client_ = std::make_shared<DockerClient>(client_options);
+  const DockerEndpoint endpoint{options_.socket_path, options_.connect_timeout};
+  client_ = options_.connect ? options_.connect(endpoint) : connect_docker(endpoint);
 }
 
 DockerEvents::~DockerEvents() {

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "clients/docker_client.hpp"
-#include "clients/docker_types.hpp"
+#include "kna/docker.hpp"
 #include "kna/time.hpp"
 
 namespace kna {
@@ -28,6 +28,7 @@ struct DockerEventsOptions {
   Millis connect_timeout{5'000};
   Millis reconnect_initial{100};  // doubled after each failed attempt, up to reconnect_cap
   Millis reconnect_cap{5'000};
+  DockerConnector connect{};  // empty: the real client (connect_docker)
 
   static std::map<std::string, std::vector<std::string>> default_filters();
 };
@@ -69,7 +70,7 @@ class DockerEvents {
 
   DockerEventsOptions options_;
   Callbacks callbacks_;
-  std::shared_ptr<DockerClient> client_;
+  std::shared_ptr<Docker> client_;
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable wake_;

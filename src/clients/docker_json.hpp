@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "clients/docker_types.hpp"
+#include "kna/docker.hpp"
 #include "kna/spec.hpp"
 
 namespace kna::docker {

@@ -22,7 +22,7 @@ std::chrono::seconds whole_seconds(Millis timeout) {
   return std::chrono::ceil<std::chrono::seconds>(timeout);
 }
 
-LaunchedContainer observe(DockerClient& client, const std::string& id, bool adopted) {
+LaunchedContainer observe(Docker& client, const std::string& id, bool adopted) {
   auto info = client.inspect_container(id);
   if (!info) {
     throw DockerError(Kind::not_found, fmt::format("container {} vanished while being launched",
@@ -89,13 +89,13 @@ ContainerSpec with_ownership_labels(ContainerSpec spec, const std::string& stage
 LaunchedContainer launch_container(const ContainerLaunch& ctx, const ContainerSpec& wanted) {
   const ContainerSpec spec = with_ownership_labels(wanted, ctx.stage);
   const std::string hash = spec.labels.at(kLabelSpecHash);
-  DockerClient& client = ctx.client;
+  Docker& client = ctx.client;
 
   ctx.images.ensure(client, ctx.stage, spec.image, ctx.on_pull_percent);
 
   std::map<std::string, std::string> ours{{kLabelAgent, "true"}, {kLabelStage, ctx.stage}};
   if (auto node = label_of(spec.labels, kLabelNode); !node.empty()) ours[kLabelNode] = node;
-  const ContainerPlan plan = plan_containers(client.list_containers(ours), hash);
+  const ContainerPlan plan = plan_containers(client.list_containers(ours, true), hash);
 
   for (const auto& stale : plan.remove) {
     const std::string why =

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "clients/docker_client.hpp"
+#include "kna/docker.hpp"
 #include "kna/spec.hpp"
 #include "kna/time.hpp"
 #include "runtime/image_store.hpp"
@@ -41,7 +41,7 @@ struct LaunchedContainer {
 };
 
 struct ContainerLaunch {
-  DockerClient& client;
+  Docker& client;
   ImageStore& images;
   std::string stage;
   Millis stop_timeout;                               // for stopping stale containers

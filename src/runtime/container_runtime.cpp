@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -40,7 +41,7 @@ struct Tracked {
 
 // One daemon, by socket path.
 struct Daemon {
-  std::shared_ptr<DockerClient> client;
+  std::shared_ptr<Docker> client;  // inspect and stop of what runs; launches have their own
   std::shared_ptr<ImageStore> images;
   std::unique_ptr<DockerEvents> events;
   std::map<std::string, std::shared_ptr<Tracked>> tracked;  // by full id; loop only
@@ -56,7 +57,7 @@ struct Observation {
   std::string detail;
 };
 
-Observation observe(DockerClient& client, const std::string& id) {
+Observation observe(Docker& client, const std::string& id) {
   Observation o;
   try {
     auto info = client.inspect_container(id);
@@ -108,23 +109,42 @@ class ContainerRuntime::Workers {
 struct ContainerRuntime::Core : std::enable_shared_from_this<ContainerRuntime::Core> {
   Core(Dispatcher& d, ContainerRuntimeOptions o) : dispatcher(d), options(std::move(o)) {}
 
+  // A launch in flight: its own connection, so that cancel() aborts this launch's calls only.
+  struct Launching {
+    std::shared_ptr<Docker> client;
+    bool cancelled{false};  // loop only
+  };
+
   Dispatcher& dispatcher;
   ContainerRuntimeOptions options;
   Workers* workers{nullptr};
   bool closed{false};
-  std::map<std::string, std::shared_ptr<Daemon>> daemons;  // by socket path
+  std::map<std::string, std::shared_ptr<Daemon>> daemons;       // by socket path
+  std::map<std::string, std::shared_ptr<Launching>> launching;  // by stage; loop only
+  // stop() of a launch's connection waits for its calls to give up: never on the loop.
+  std::vector<std::thread> cancellers;
+
+  void cancel(Launching& launch) {
+    if (launch.cancelled) return;
+    launch.cancelled = true;
+    cancellers.emplace_back([client = launch.client] { client->stop(); });
+  }
+
+  std::shared_ptr<Docker> connect(const DockerEndpoint& endpoint) const {
+    return options.connect ? options.connect(endpoint) : connect_docker(endpoint);
+  }
 
   std::shared_ptr<Daemon> daemon(const std::string& socket) {
     auto& slot = daemons[socket];
     if (slot) return slot;
     slot = std::make_shared<Daemon>();
-    slot->client = std::make_shared<DockerClient>(
-        DockerClientOptions{socket, Millis{5'000}, options.docker_timeout, docker::kMaxApiVersion});
+    slot->client = connect(DockerEndpoint{socket, Millis{5'000}, options.docker_timeout});
     slot->images = std::make_shared<ImageStore>(options.image_dir);
     DockerEventsOptions events_options;
     events_options.socket_path = socket;
     events_options.reconnect_initial = options.events_reconnect_initial;
     events_options.reconnect_cap = options.events_reconnect_cap;
+    events_options.connect = options.connect;
     // The watcher thread only posts; the loop finds the daemon again by its socket.
     std::weak_ptr<Core> weak = shared_from_this();
     Dispatcher* loop = &dispatcher;
@@ -165,11 +185,21 @@ struct ContainerRuntime::Core : std::enable_shared_from_this<ContainerRuntime::C
     }
     auto self = shared_from_this();
     auto dm = daemon(container->docker_socket);
+    auto mine = std::make_shared<Launching>();
+    mine->client =
+        connect(DockerEndpoint{container->docker_socket, Millis{5'000}, options.docker_timeout});
+    if (auto earlier = launching.find(spec.name); earlier != launching.end()) {
+      // The supervisor never launches a stage twice at once; an earlier launch still here is one
+      // it gave up on (its result is ignored): let it end now.
+      cancel(*earlier->second);
+    }
+    launching[spec.name] = mine;
     const bool bar = options.pull_progress_bar;
     auto throttle = std::make_shared<ProgressThrottle>(
         bar ? Millis(200) : options.pull_log_interval);  // loop only
-    workers->post([self, dm, stage = spec.name, c = *container, stop_timeout = spec.stop_timeout,
-                   done = std::move(done), on_exit = std::move(on_exit), throttle, bar]() mutable {
+    workers->post([self, dm, mine, stage = spec.name, c = *container,
+                   stop_timeout = spec.stop_timeout, done = std::move(done),
+                   on_exit = std::move(on_exit), throttle, bar]() mutable {
       std::optional<LaunchedContainer> launched;
       std::string error;
       try {
@@ -187,15 +217,21 @@ struct ContainerRuntime::Core : std::enable_shared_from_this<ContainerRuntime::C
           });
         };
         launched = launch_container(
-            ContainerLaunch{*dm->client, *dm->images, stage, stop_timeout, on_percent}, c);
+            ContainerLaunch{*mine->client, *dm->images, stage, stop_timeout, on_percent}, c);
       } catch (const std::exception& e) {
         error = e.what();
       }
-      self->dispatcher.post([self, dm, stage, launched = std::move(launched), error,
+      self->dispatcher.post([self, dm, mine, stage, launched = std::move(launched), error,
                              done = std::move(done), on_exit = std::move(on_exit)]() mutable {
+        if (auto it = self->launching.find(stage);
+            it != self->launching.end() && it->second == mine) {
+          self->launching.erase(it);
+        }
         if (self->closed) return;
         if (!launched) {
-          done(Error{error});
+          done(Error{mine->cancelled
+                         ? fmt::format("launch cancelled: the stage was asked to stop ({})", error)
+                         : error});
           return;
         }
         self->adopt_launched(dm, stage, *launched, std::move(done), std::move(on_exit));
@@ -384,12 +420,12 @@ struct ContainerRuntime::Core : std::enable_shared_from_this<ContainerRuntime::C
     workers->post([self, wanted, node, done = std::move(done)]() mutable {
       RecoveryReport report;
       for (const auto& [socket, stages] : *wanted) {
-        DockerClient client(
-            DockerClientOptions{socket, Millis{1'000}, Millis{3'000}, docker::kMaxApiVersion});
+        const auto connection = self->connect(DockerEndpoint{socket, Millis{1'000}, Millis{3'000}});
+        Docker& client = *connection;
         std::map<std::string, std::string> ours{{kLabelAgent, "true"}};
         if (!node.empty()) ours[kLabelNode] = node;
         try {
-          for (const auto& c : client.list_containers(ours)) {
+          for (const auto& c : client.list_containers(ours, true)) {
             const std::string stage = label_of(c.labels, kLabelStage);
             const std::string id = short_container_id(c.id);
             auto it = stages.find(stage);
@@ -447,6 +483,8 @@ ContainerRuntime::~ContainerRuntime() {
   // Watchers first (their threads post to the loop), then abort the calls the workers wait on.
   for (auto& [socket, dm] : core_->daemons) dm->events->stop();
   for (auto& [socket, dm] : core_->daemons) dm->client->stop();
+  for (auto& [stage, launch] : core_->launching) launch->client->stop();
+  for (auto& canceller : core_->cancellers) canceller.join();
   workers_->join();
   core_->workers = nullptr;
   // Their on_exit will never run: let go of whatever those callbacks hold.
@@ -458,6 +496,13 @@ ContainerRuntime::~ContainerRuntime() {
 
 void ContainerRuntime::launch(const StageSpec& spec, LaunchDone done, ExitCallback on_exit) {
   core_->launch(spec, std::move(done), std::move(on_exit));
+}
+
+void ContainerRuntime::cancel(const std::string& stage) {
+  auto it = core_->launching.find(stage);
+  if (it == core_->launching.end() || it->second->cancelled) return;
+  spdlog::info("{}: cancelling its launch (aborting the Docker calls in flight)", stage);
+  core_->cancel(*it->second);
 }
 
 void ContainerRuntime::recover(const std::vector<StageSpec>& planned, RecoverDone done) {

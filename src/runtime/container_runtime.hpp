@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "kna/docker.hpp"
 #include "kna/runtime.hpp"
 #include "kna/time.hpp"
 
@@ -22,6 +23,8 @@ struct ContainerRuntimeOptions {
   Millis events_reconnect_cap{5'000};
   // In the foreground on a terminal: redraw a progress bar on stderr instead of logging lines.
   bool pull_progress_bar{false};
+  // How to reach a daemon; empty: the real client (connect_docker). Tests pass an in-memory one.
+  DockerConnector connect{};
 };
 
 class ContainerRuntime : public Runtime {
@@ -40,6 +43,9 @@ class ContainerRuntime : public Runtime {
   void launch(const StageSpec& spec, LaunchDone done, ExitCallback on_exit) override;
   // Adoption needs nothing more than launch(): it adopts a running container of the same spec.
   void recover(const std::vector<StageSpec>& planned, RecoverDone done) override;
+  // Stops the launch's own connection to the daemon: a pull or load in flight is aborted and
+  // `done` reports "launch cancelled"; a container that came up first is still handed over.
+  void cancel(const std::string& stage) override;
 
   // Containers launched whose end has not been reported yet.
   std::size_t tracked() const;

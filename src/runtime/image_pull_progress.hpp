@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "clients/docker_types.hpp"
+#include "kna/docker.hpp"
 #include "kna/time.hpp"
 
 namespace kna {

@@ -64,7 +64,7 @@ std::vector<ImageStore::Tarball> ImageStore::scan() {
   return out;
 }
 
-bool ImageStore::load(DockerClient& client, const std::string& stage, const Tarball& tar) {
+bool ImageStore::load(Docker& client, const std::string& stage, const Tarball& tar) {
   try {
     const auto images = client.load_image(tar.path);
     spdlog::info("{}: loaded {} from \"{}\" into {}", stage, describe(images), tar.path,
@@ -78,7 +78,7 @@ bool ImageStore::load(DockerClient& client, const std::string& stage, const Tarb
   }
 }
 
-std::vector<std::string> ImageStore::missing(DockerClient& client,
+std::vector<std::string> ImageStore::missing(Docker& client,
                                              const std::vector<std::string>& names) {
   std::vector<std::string> out;
   for (const auto& name : names) {
@@ -87,7 +87,7 @@ std::vector<std::string> ImageStore::missing(DockerClient& client,
   return out;
 }
 
-AirgapLoad ImageStore::load_airgap(DockerClient& client, const std::string& stage) {
+AirgapLoad ImageStore::load_airgap(Docker& client, const std::string& stage) {
   std::lock_guard lock(mu_);  // two callers must not feed the same tarball twice
   AirgapLoad result;
   for (const auto& tar : scan()) {
@@ -128,8 +128,7 @@ AirgapLoad ImageStore::load_airgap(DockerClient& client, const std::string& stag
   return result;
 }
 
-bool ImageStore::load_for(DockerClient& client, const std::string& stage,
-                          const std::string& image) {
+bool ImageStore::load_for(Docker& client, const std::string& stage, const std::string& image) {
   std::lock_guard lock(mu_);
   if (client.inspect_image(image)) return true;  // another launch loaded it meanwhile
   const std::string wanted = normalize_image_ref(image);
@@ -154,8 +153,7 @@ bool ImageStore::load_for(DockerClient& client, const std::string& stage,
   return false;
 }
 
-ImageSource ImageStore::ensure(DockerClient& client, const std::string& stage,
-                               const std::string& image,
+ImageSource ImageStore::ensure(Docker& client, const std::string& stage, const std::string& image,
                                const std::function<void(int percent)>& on_percent) {
   if (client.inspect_image(image)) return ImageSource::present;
   if (load_for(client, stage, image)) {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "clients/docker_client.hpp"
+#include "kna/docker.hpp"
 #include "runtime/image_tarball.hpp"
 
 namespace kna {
@@ -37,14 +37,14 @@ class ImageStore {
   // the overall pull progress when it changes (from this thread). Throws DockerError:
   // unavailable/timeout as the client threw them, and for an image found nowhere not_found
   // "image X is not present, not in <image_dir>/*.tar and could not be pulled: <why>".
-  ImageSource ensure(DockerClient& client, const std::string& stage, const std::string& image,
+  ImageSource ensure(Docker& client, const std::string& stage, const std::string& image,
                      const std::function<void(int percent)>& on_percent = {});
 
   // Loads each tarball of image_dir that names an image the daemon lacks (one inspect per name),
   // and each tarball whose images are unknown once per daemon. A tarball the daemon rejects, or
   // after whose load a named image is still missing, is logged and not tried again; a daemon that
   // does not answer throws (and the tarball is tried again next time).
-  AirgapLoad load_airgap(DockerClient& client, const std::string& stage);
+  AirgapLoad load_airgap(Docker& client, const std::string& stage);
 
  private:
   struct Tarball {
@@ -53,12 +53,11 @@ class ImageStore {
   };
   std::vector<Tarball> scan();
   // ensure()'s airgap part: true once `image` is in the daemon.
-  bool load_for(DockerClient& client, const std::string& stage, const std::string& image);
+  bool load_for(Docker& client, const std::string& stage, const std::string& image);
   // Gives one tarball to the daemon; false when the daemon rejected it (logged, not tried again).
-  bool load(DockerClient& client, const std::string& stage, const Tarball& tar);
+  bool load(Docker& client, const std::string& stage, const Tarball& tar);
   // The names in `names` the daemon lacks.
-  static std::vector<std::string> missing(DockerClient& client,
-                                          const std::vector<std::string>& names);
+  static std::vector<std::string> missing(Docker& client, const std::vector<std::string>& names);
 
   std::string image_dir_;
   TarballIndex& index_;

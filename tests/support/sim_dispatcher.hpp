@@ -3,7 +3,10 @@
 // Lets tests check timing behaviour (backoff, deadlines) exactly, without sleeping.
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -39,6 +42,25 @@ class SimDispatcher : public Dispatcher {
   void post(std::function<void()> fn) override {
     std::lock_guard lock(mu_);
     posted_.push_back(std::move(fn));
+    posted_cv_.notify_all();
+  }
+
+  // For code with worker threads that post their results: runs posted work, waiting (in real
+  // time, up to `limit`) for more from other threads, until `done()` holds. Simulated time does
+  // not move. Returns done().
+  bool run_until(const std::function<bool()>& done,
+                 std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+      run_posted();
+      if (done()) return true;
+      std::unique_lock lock(mu_);
+      if (!posted_cv_.wait_until(lock, deadline, [&] { return !posted_.empty(); })) {
+        lock.unlock();
+        run_posted();
+        return done();
+      }
+    }
   }
 
   // Runs posted work (including work posted by that work) until none is left. Returns how many ran.
@@ -93,6 +115,7 @@ class SimDispatcher : public Dispatcher {
   TimerId last_id_{0};
   std::map<std::pair<TimePoint, TimerId>, std::function<void()>> timers_;
   std::mutex mu_;
+  std::condition_variable posted_cv_;
   std::deque<std::function<void()>> posted_;
 };
 

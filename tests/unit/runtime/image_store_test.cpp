@@ -1,6 +1,7 @@
 // ImageStore's decisions against a fake dockerd: which airgap tarballs it loads for a missing
 // image (ensure) and into the main daemon (load_airgap), and which it leaves alone.
 #include "runtime/image_store.hpp"
+#include "clients/docker_client.hpp"
 
 #include <unistd.h>
 
