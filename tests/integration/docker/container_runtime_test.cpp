@@ -1,7 +1,13 @@
 // ContainerRuntime against a real, private dockerd, on a real event loop run by the test thread.
 #include "runtime/container_runtime.hpp"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <csignal>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
@@ -244,6 +250,75 @@ TEST_F(ContainerRuntimeIT, AnImageFoundNowhereIsAClearError) {
   EXPECT_EQ(l->error->message.rfind(expected, 0), 0u) << l->error->message;
   EXPECT_NE(l->error->message.find("connection refused"), std::string::npos) << l->error->message;
   EXPECT_TRUE(ours().empty());
+}
+
+// A registry that accepts connections and never answers: a pull from it hangs in dockerd.
+class HungRegistry {
+ public:
+  HungRegistry() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(fd_, 16) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ADD_FAILURE() << "cannot listen on 127.0.0.1";
+      return;
+    }
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] {
+      for (;;) {
+        const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (c < 0) return;  // shutdown() below
+        held_.push_back(c);
+        ++connections_;
+      }
+    });
+  }
+  ~HungRegistry() {
+    ::shutdown(fd_, SHUT_RDWR);
+    if (thread_.joinable()) thread_.join();
+    ::close(fd_);
+    for (int c : held_) ::close(c);
+  }
+  int port() const { return port_; }
+  int connections() const { return connections_.load(); }
+
+ private:
+  int fd_{-1};
+  int port_{0};
+  std::thread thread_;
+  std::vector<int> held_;  // accept thread only, until joined
+  std::atomic<int> connections_{0};
+};
+
+// SIGTERM during a pull: the supervisor cancels the launch, which must end at once, not when
+// dockerd gives up on the registry.
+TEST_F(ContainerRuntimeIT, CancelEndsALaunchWhosePullHangs) {
+  HungRegistry registry;
+  ASSERT_GT(registry.port(), 0);
+  const std::string image = "127.0.0.1:" + std::to_string(registry.port()) + "/kna-test/hung:1";
+  auto l = launch(*runtime_, stage({"true"}, image));
+  // The registry's accept thread posts nothing to the loop: look at it every 50 ms.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (registry.connections() == 0 && !l->done() && std::chrono::steady_clock::now() < deadline) {
+    io_.restart();
+    io_.run_for(50ms);
+  }
+  ASSERT_GT(registry.connections(), 0) << "dockerd never reached the registry";
+  ASSERT_FALSE(l->done()) << (l->error ? l->error->message : "launched");
+  const auto cancelled_at = std::chrono::steady_clock::now();
+  runtime_->cancel("etcd");
+  ASSERT_TRUE(test::run_until(
+      io_, [&] { return l->done(); }, 5s))
+      << "the launch did not end within 5 s of its cancel";
+  const auto took = std::chrono::steady_clock::now() - cancelled_at;
+  ASSERT_TRUE(l->error);
+  EXPECT_EQ(l->error->message.rfind("launch cancelled", 0), 0u) << l->error->message;
+  EXPECT_TRUE(ours().empty());
+  std::printf("[ figures  ] launch ended %.3f s after its cancel (pull hung in dockerd)\n",
+              std::chrono::duration<double>(took).count());
 }
 
 TEST_F(ContainerRuntimeIT, StopTerminatesAContainerThatHandlesSigterm) {
