@@ -3,6 +3,7 @@
 // catalogue (src/stages) as pure data; consumed by the supervisor and the runtimes.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -10,6 +11,17 @@
 #include "kna/config.hpp"
 
 namespace kna {
+
+// Before the agent stops a process (shutdown, a restart, a replacement by another spec), `content`
+// is written to `path`, the process gets SIGHUP, and SIGTERM follows `settle` later. dockerd: its
+// --config-file turns live-restore off, so that an ordered stop ends its containers, while a
+// dockerd that dies without being asked leaves them running for the next one to restore.
+struct ReloadBeforeStop {
+  std::string path;
+  std::string content;
+  Millis settle{500};
+  bool operator==(const ReloadBeforeStop&) const = default;
+};
 
 // A host process, exec'd directly from argv (never through a shell). argv[0] is an absolute path.
 struct ProcessSpec {
@@ -21,6 +33,7 @@ struct ProcessSpec {
   // stopped, and a stale file removed. `{}` keeps three-field aggregate initialisations
   // warning-free.
   std::vector<std::string> helper_pidfiles{};
+  std::optional<ReloadBeforeStop> reload_before_stop{};  // not part of the spec hash
   bool operator==(const ProcessSpec&) const = default;
 };
 
@@ -52,12 +65,37 @@ struct ContainerSpec {
 
 using LaunchSpec = std::variant<ProcessSpec, ContainerSpec>;
 
-inline constexpr const char* kActionFlannelConfig = "flannel-network-config";
-// The API server at MASTER_IP answers /healthz and lists this node with condition Ready=True.
-inline constexpr const char* kActionNodeReady = "kubernetes-node-ready";
-// Every airgap tarball (paths.image_dir/*.tar) is loaded into the daemon the probe pinged, so that
+// What must succeed after a stage's readiness check passes before the stage counts as ready. Each
+// carries every value it uses, so that `plan` shows exactly what will be done. Run by the agent's
+// node prober, off the loop, on every probe (each is idempotent).
+
+// etcd is ready for flannel once flannel's network config is in it: `key` (<prefix>/config) holds
+// `value` (JSON; a stored value that only differs in formatting or key order is left alone).
+struct StoreFlannelConfig {
+  std::string etcd_endpoint;  // "http://127.0.0.1:2379"
+  EtcdApi etcd_api{EtcdApi::v2};
+  std::string key;    // "/coreos.com/network/config"
+  std::string value;  // {"Network":"10.1.0.0/16","Backend":{"Type":"udp"}}
+  bool operator==(const StoreFlannelConfig&) const = default;
+};
+
+// Every airgap tarball (image_dir/*.tar) whose images the daemon lacks is loaded into it, so that
 // the kubelet finds its pods' images (k3s does the same for containerd).
-inline constexpr const char* kActionLoadImages = "load-airgap-images";
+struct LoadAirgapImages {
+  std::string docker_socket;
+  std::string image_dir;
+  bool operator==(const LoadAirgapImages&) const = default;
+};
+
+// The API server answers /healthz and lists this node with condition Ready=True.
+struct NodeReady {
+  std::string api_server;  // "http://192.168.1.50:8080"
+  std::string node_name;
+  std::string token;  // bearer token, or empty; a secret: never shown by `plan`
+  bool operator==(const NodeReady&) const = default;
+};
+
+using AfterProbe = std::variant<std::monostate, StoreFlannelConfig, LoadAirgapImages, NodeReady>;
 
 enum class ProbeKind {
   none,     // ready as soon as launched
@@ -74,10 +112,8 @@ struct ProbeSpec {
   std::string path;           // file
   bool parse_subnet_env{false};   // file: must also parse as flannel's subnet.env
   std::vector<std::string> argv;  // command
-  // After the check passes, this named action of the agent must succeed too before the stage is
-  // ready; "" for none. kActionFlannelConfig: etcd is ready for flannel once the network config
-  // is stored in it.
-  std::string action;
+  // After the check passes, this must succeed too before the stage is ready (monostate: nothing).
+  AfterProbe then{};
   ProbePolicy policy;
   bool operator==(const ProbeSpec&) const = default;
 };
@@ -90,14 +126,43 @@ struct Dependency {
   bool operator==(const Dependency&) const = default;
 };
 
-// A file the agent writes before launching a stage (a kubeconfig, a static pod manifest):
-// atomically (temporary file + rename), with `mode`, and only when its content differs.
-struct StageFile {
+// Host effects before a stage launches, in the order of StageSpec::prepare; each carries every
+// value it uses, so that `plan` shows exactly what will be done. The agent runs them off the loop
+// before each launch (and adoption); the first that fails fails the launch, naming the step.
+
+// Written atomically (temporary file + rename) with `mode`, its folder created, and only when the
+// content or mode on disk differs, so that a kubelet watching its manifest folder sees no change on
+// a restart. A kubeconfig, a static pod manifest.
+struct WriteFile {
   std::string path;
   std::string content;
   unsigned mode{0644};
-  bool operator==(const StageFile&) const = default;
+  bool operator==(const WriteFile&) const = default;
 };
+
+// `dir` bind-mounted onto itself and made a shared mount, unless it already is a mount point (the
+// kubelet's root dir: volumes it mounts for pods must reach dockerd). Stays when the agent stops.
+struct SharedMount {
+  std::string dir;
+  bool operator==(const SharedMount&) const = default;
+};
+
+// The network link `link` deleted when it exists without the address `keep_cidr`: dockerd keeps an
+// existing bridge as it is, so a docker0 with another address would defeat --bip.
+struct DeleteStaleBridge {
+  std::string link;       // "docker0"
+  std::string keep_cidr;  // "10.1.33.1/24"
+  bool operator==(const DeleteStaleBridge&) const = default;
+};
+
+// Each missing folder created, as `docker run -v` does for a bind mount's source (etcd's data,
+// flannel's run folder), rather than failing the container.
+struct MakeDirs {
+  std::vector<std::string> dirs;
+  bool operator==(const MakeDirs&) const = default;
+};
+
+using HostStep = std::variant<WriteFile, SharedMount, DeleteStaleBridge, MakeDirs>;
 
 struct StageSpec {
   std::string name;
@@ -106,10 +171,16 @@ struct StageSpec {
   ProbeSpec ready;
   BackoffPolicy backoff;
   Millis stop_timeout{10'000};
-  std::vector<StageFile> files;  // written before each launch
-  // Host folders bind-mounted onto themselves and made shared before launch, unless they already
-  // are mount points (the kubelet's root dir: volumes it mounts for pods must reach dockerd).
-  std::vector<std::string> shared_dirs;
+  std::vector<HostStep> prepare;  // run in order before each launch
 };
+
+// The steps of one kind in `steps`, in order (the files a stage writes, for instance).
+template <class Step>
+std::vector<Step> steps_of(const std::vector<HostStep>& steps) {
+  std::vector<Step> out;
+  for (const auto& step : steps)
+    if (const auto* s = std::get_if<Step>(&step)) out.push_back(*s);
+  return out;
+}
 
 }  // namespace kna

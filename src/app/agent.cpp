@@ -16,7 +16,7 @@
 #include "app/logging.hpp"
 #include "app/metrics.hpp"
 #include "app/node_prober.hpp"
-#include "app/stage_files.hpp"
+#include "app/preparing_runtime.hpp"
 #include "app/subnet_tracker.hpp"
 #include "app/version.hpp"
 #include "config/report.hpp"
@@ -47,19 +47,6 @@ Status make_own_dirs(const Config& cfg) {
     if (ec) return Error{"cannot create " + dir + ": " + ec.message()};
   }
   return kOk;
-}
-
-// Like `docker run -v`, create a missing host folder of a bind mount (etcd's data, flannel's run
-// folder) rather than failing the container.
-void make_mount_sources(const StageSpec& spec) {
-  const auto* container = std::get_if<ContainerSpec>(&spec.launch);
-  if (container == nullptr) return;
-  for (const auto& m : container->mounts) {
-    std::error_code ec;
-    if (std::filesystem::exists(m.source, ec)) continue;
-    std::filesystem::create_directories(m.source, ec);
-    if (ec) spdlog::warn("{}: cannot create {}: {}", spec.name, m.source, ec.message());
-  }
 }
 
 std::string count_ready(const std::vector<StageStatus>& stages) {
@@ -111,28 +98,27 @@ int run_agent(const LoadedConfig& loaded) {
   container_options.image_dir = cfg.paths.image_dir;
   container_options.pull_progress_bar = isatty(STDERR_FILENO) && cfg.log_format == LogFormat::text;
   ContainerRuntime containers(dispatcher, container_options);
-  RuntimeRouter runtime(dispatcher, processes, &containers);
+  RuntimeRouter router(dispatcher, processes, &containers);
+  // Each launch prepares the host first (files, shared mounts, a stale docker0, mount sources),
+  // on a thread of its own.
+  PreparingRuntime runtime(dispatcher, router);
   RealProber prober(io, dispatcher);
 
   std::mt19937_64 rng{std::random_device{}()};
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
-  NodeProber node_prober(dispatcher, prober, cfg);
+  NodeProber node_prober(dispatcher, prober);
   std::function<void(const std::string&)> restart_main_docker;
   SubnetTracker subnets(io, cfg, [&](const std::string& why) { restart_main_docker(why); });
-  // The resolver runs right before each launch, so main-docker always gets the subnet flannel
-  // holds now.
+  // The resolver runs on the loop right before each launch, so main-docker always gets the subnet
+  // flannel holds now. It only builds the spec: its host steps run in `runtime`, off the loop.
   auto resolve = [&](const std::string& stage) -> Result<StageSpec> {
     PlanFacts facts;
     if (stage == kStageMainDocker) {
-      auto subnet = subnets.prepare_main_docker();
+      auto subnet = subnets.subnet_for_launch();
       if (!subnet) return subnet.error();
       facts.subnet = subnet.value();
     }
-    auto spec = build_stage(cfg, stage, facts);
-    if (!spec) return spec;
-    if (auto prepared = prepare_stage_host(spec.value()); !prepared) return prepared.error();
-    make_mount_sources(spec.value());
-    return spec;
+    return build_stage(cfg, stage, facts);
   };
   // As each stage would be launched now (main-docker with the subnet in subnet.env): what
   // recovery compares with what runs.

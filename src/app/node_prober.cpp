@@ -13,13 +13,12 @@
 namespace kna::app {
 
 struct NodeProber::Impl {
-  Impl(Dispatcher& d, Prober& b, const Config& c) : dispatcher(d), base(b), cfg(c) {}
+  Impl(Dispatcher& d, Prober& b) : dispatcher(d), base(b) {}
 
   // Blocking: runs on the pool.
-  ProbeResult write_flannel_config(Millis timeout) const {
-    EtcdClient etcd(EtcdOptions{{"http://127.0.0.1:2379"}, cfg.flannel_etcd_api, timeout});
-    auto outcome = ensure_network_config(etcd, cfg.flannel_etcd_prefix, cfg.flannel_network,
-                                         cfg.flannel_backend);
+  ProbeResult store(const StoreFlannelConfig& step, Millis timeout) const {
+    EtcdClient etcd(EtcdOptions{{step.etcd_endpoint}, step.etcd_api, timeout});
+    auto outcome = ensure_json_value(etcd, step.key, step.value);
     if (!outcome) {
       return {false, "cannot write flannel's network config: " + outcome.error().message};
     }
@@ -32,46 +31,63 @@ struct NodeProber::Impl {
   }
 
   // Blocking: runs on the pool.
-  ProbeResult load_images(const std::string& socket) {
+  ProbeResult load(const LoadAirgapImages& step) {
+    const std::string& socket = step.docker_socket;
     try {
       DockerClient docker(DockerClientOptions{socket});
       // Runs on every readiness probe: after the first, it costs one image inspect per name.
-      const AirgapLoad load = images.load_airgap(docker, kStageMainDocker);
+      const AirgapLoad load = images_in(step.image_dir).load_airgap(docker, kStageMainDocker);
       return {true, fmt::format("image tarballs: {} loaded, {} already there, {} failed",
                                 load.loaded, load.skipped, load.failed)};
     } catch (const std::exception& e) {
-      return {false, fmt::format("cannot load the image folder {} into {}: {}", cfg.paths.image_dir,
+      return {false, fmt::format("cannot load the image folder {} into {}: {}", step.image_dir,
                                  socket, e.what())};
     }
   }
 
-  ProbeResult run_action(const ProbeSpec& spec) {
-    if (spec.action == kActionFlannelConfig) return write_flannel_config(spec.policy.timeout);
-    if (spec.action == kActionNodeReady) {
-      const KubeApiClient api("http://" + cfg.master_ip + ":8080", cfg.api_token,
-                              spec.policy.timeout);
-      return check_node_ready(api, cfg.node_name);
+  // Blocking: runs on the pool.
+  static ProbeResult node_ready(const NodeReady& step, Millis timeout) {
+    const KubeApiClient api(step.api_server, step.token, timeout);
+    return check_node_ready(api, step.node_name);
+  }
+
+  ProbeResult run_after(const ProbeSpec& spec) {
+    struct Run {
+      Impl& impl;
+      Millis timeout;
+      ProbeResult operator()(std::monostate) const { return {true, ""}; }
+      ProbeResult operator()(const StoreFlannelConfig& s) const { return impl.store(s, timeout); }
+      ProbeResult operator()(const LoadAirgapImages& s) const { return impl.load(s); }
+      ProbeResult operator()(const NodeReady& s) const { return node_ready(s, timeout); }
+    };
+    return std::visit(Run{*this, spec.policy.timeout}, spec.then);
+  }
+
+  // The images folder's store (which remembers what each daemon rejected); pool thread only.
+  ImageStore& images_in(const std::string& dir) {
+    if (!images || images_dir != dir) {
+      images = std::make_unique<ImageStore>(dir);
+      images_dir = dir;
     }
-    if (spec.action == kActionLoadImages) return load_images(spec.unix_socket);
-    return {false, "unknown readiness action '" + spec.action + "'"};
+    return *images;
   }
 
   Dispatcher& dispatcher;
   Prober& base;
-  const Config& cfg;
-  ImageStore images{cfg.paths.image_dir};  // pods' images for the main dockerd (k3s-style airgap)
+  std::unique_ptr<ImageStore> images;  // pods' images for the main dockerd (k3s-style airgap)
+  std::string images_dir;
   boost::asio::thread_pool pool{1};
 };
 
-NodeProber::NodeProber(Dispatcher& dispatcher, Prober& base, const Config& cfg)
-    : impl_(std::make_unique<Impl>(dispatcher, base, cfg)) {}
+NodeProber::NodeProber(Dispatcher& dispatcher, Prober& base)
+    : impl_(std::make_unique<Impl>(dispatcher, base)) {}
 
 NodeProber::~NodeProber() {
   impl_->pool.join();
 }
 
 void NodeProber::check(const ProbeSpec& spec, std::function<void(ProbeResult)> done) {
-  if (spec.action.empty()) {
+  if (std::holds_alternative<std::monostate>(spec.then)) {
     impl_->base.check(spec, std::move(done));
     return;
   }
@@ -81,7 +97,7 @@ void NodeProber::check(const ProbeSpec& spec, std::function<void(ProbeResult)> d
       return;
     }
     boost::asio::post(impl_->pool, [this, spec, done = std::move(done)]() mutable {
-      ProbeResult r = impl_->run_action(spec);
+      ProbeResult r = impl_->run_after(spec);
       impl_->dispatcher.post([r = std::move(r), done = std::move(done)]() mutable { done(r); });
     });
   });

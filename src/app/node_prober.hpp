@@ -1,10 +1,10 @@
 #pragma once
-// The agent's prober: the real checks (RealProber) plus the readiness actions a ProbeSpec names,
-// such as writing flannel's network config into etcd once etcd answers.
+// The agent's prober: the real checks (RealProber) plus the step a ProbeSpec names to run once the
+// check passes (ProbeSpec::then), such as writing flannel's network config into etcd once etcd
+// answers. Every value a step uses comes from the step.
 
 #include <memory>
 
-#include "kna/config.hpp"
 #include "kna/probe.hpp"
 #include "kna/time.hpp"
 
@@ -13,8 +13,8 @@ namespace kna::app {
 class NodeProber : public Prober {
  public:
   // `base` and `dispatcher` must outlive this object.
-  NodeProber(Dispatcher& dispatcher, Prober& base, const Config& cfg);
-  ~NodeProber() override;  // waits for an action in flight
+  NodeProber(Dispatcher& dispatcher, Prober& base);
+  ~NodeProber() override;  // waits for a step in flight
   NodeProber(const NodeProber&) = delete;
   NodeProber& operator=(const NodeProber&) = delete;
 

@@ -3,13 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include "app/facts.hpp"
-#include "platform/net_links.hpp"
 #include "runtime/file_watch.hpp"
 
 namespace kna::app {
 namespace {
-
-constexpr const char* kBridge = "docker0";
 
 std::string describe(const FlannelSubnet& s) {
   return s.subnet + " mtu " + std::to_string(s.mtu);
@@ -39,17 +36,9 @@ void SubnetTracker::stop() {
   watch_->watcher.stop();
 }
 
-Result<FlannelSubnet> SubnetTracker::prepare_main_docker() {
+Result<FlannelSubnet> SubnetTracker::subnet_for_launch() {
   auto subnet = read_subnet(cfg_);
   if (!subnet) return subnet.error();
-  // dockerd keeps an existing bridge as it is, so a docker0 with another address would make it
-  // ignore --bip (or refuse to start).
-  const auto current = link_ipv4_cidr(kBridge);
-  if (link_exists(kBridge) && current != subnet.value().subnet) {
-    spdlog::info("main-docker: deleting {} ({}) so that --bip={} applies", kBridge,
-                 current.value_or("no IPv4 address"), subnet.value().subnet);
-    if (auto deleted = delete_link(kBridge); !deleted) return deleted.error();
-  }
   launched_ = subnet.value();
   return subnet;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // Keeps the main dockerd on the subnet flannel holds: main-docker is launched with the subnet in
-// subnet.env (after removing a docker0 that carries another address), and when flannel writes a
-// different subnet or MTU, main-docker (and what depends on it) restarts with the new values.
+// subnet.env (its spec's DeleteStaleBridge step removes a docker0 that carries another address),
+// and when flannel writes a different subnet or MTU, main-docker (and what depends on it)
+// restarts with the new values.
 
 #include <functional>
 #include <memory>
@@ -29,9 +30,9 @@ class SubnetTracker {
   Status start();
   void stop();
 
-  // For main-docker's launch: the current subnet (an error if subnet.env is missing or bad),
-  // with a stale docker0 removed. Remembers the subnet as the one main-docker runs with.
-  Result<FlannelSubnet> prepare_main_docker();
+  // For main-docker's launch: the current subnet (an error if subnet.env is missing or bad).
+  // Remembers it as the one main-docker runs with. Reads one small file; no other effect.
+  Result<FlannelSubnet> subnet_for_launch();
 
  private:
   void on_change();

@@ -44,21 +44,19 @@ std::string flannel_config_key(const std::string& prefix) {
   return key + "/config";
 }
 
-Result<NetworkConfigOutcome> ensure_network_config(EtcdClient& etcd, const std::string& prefix,
-                                                   const std::string& network,
-                                                   const std::string& backend) {
-  if (network.empty()) return Error{"flannel network config: the network is empty"};
-  if (backend.empty()) return Error{"flannel network config: the backend type is empty"};
+Result<NetworkConfigOutcome> ensure_json_value(EtcdClient& etcd, const std::string& key,
+                                               const std::string& value) {
+  const auto wanted = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+  if (wanted.is_discarded()) return Error{key + ": the value to write is not JSON: " + value};
   NetworkConfigOutcome outcome;
-  outcome.key = flannel_config_key(prefix);
-  outcome.value = flannel_network_config(network, backend);
-  const auto wanted = nlohmann::json::parse(outcome.value);
+  outcome.key = key;
+  outcome.value = value;
 
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    auto current = etcd.get(outcome.key);
+    auto current = etcd.get(key);
     if (!current) return current.error().to_error();
     if (!current.value()) {
-      auto created = etcd.create(outcome.key, outcome.value, std::chrono::seconds(0));
+      auto created = etcd.create(key, value, std::chrono::seconds(0));
       if (!created) return created.error().to_error();
       if (created.value()) {
         outcome.change = NetworkConfigChange::created;
@@ -73,13 +71,24 @@ Result<NetworkConfigOutcome> ensure_network_config(EtcdClient& etcd, const std::
       outcome.value = existing;
       return outcome;
     }
-    auto put = etcd.put(outcome.key, outcome.value);
+    auto put = etcd.put(key, value);
     if (!put) return put.error().to_error();
     outcome.change = NetworkConfigChange::updated;
     outcome.previous = existing;
     return outcome;
   }
-  return Error{"flannel network config: " + outcome.key + " kept changing while writing it"};
+  return Error{key + " kept changing while writing it"};
+}
+
+Result<NetworkConfigOutcome> ensure_network_config(EtcdClient& etcd, const std::string& prefix,
+                                                   const std::string& network,
+                                                   const std::string& backend) {
+  if (network.empty()) return Error{"flannel network config: the network is empty"};
+  if (backend.empty()) return Error{"flannel network config: the backend type is empty"};
+  auto outcome = ensure_json_value(etcd, flannel_config_key(prefix),
+                                   flannel_network_config(network, backend));
+  if (!outcome) return Error{"flannel network config: " + outcome.error().message};
+  return outcome;
 }
 
 }  // namespace kna

@@ -30,6 +30,12 @@ std::string flannel_network_config(const std::string& network, const std::string
 // "<prefix>/config", without a doubled '/'.
 std::string flannel_config_key(const std::string& prefix);
 
+// Writes `value` (JSON) to `key` only when the key is missing or holds something whose parsed
+// JSON differs (a value that only differs in formatting or key order is left alone, so that an
+// agent restart never rewrites what flanneld or an admin wrote equivalently). Blocking.
+Result<NetworkConfigOutcome> ensure_json_value(EtcdClient& etcd, const std::string& key,
+                                               const std::string& value);
+
 // Makes <prefix>/config hold flannel_network_config(network, backend). Writes only that key, and
 // only when its parsed JSON differs from the wanted one. Blocking (see EtcdClient).
 Result<NetworkConfigOutcome> ensure_network_config(EtcdClient& etcd, const std::string& prefix,

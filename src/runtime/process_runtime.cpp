@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -17,6 +18,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 
 #include "kna/catalogue.hpp"
+#include "platform/atomic_file.hpp"
 #include "runtime/child_process.hpp"
 #include "runtime/helper_cleanup.hpp"
 #include "runtime/log_follower.hpp"
@@ -27,6 +29,24 @@
 namespace kna {
 
 namespace {
+
+// The first part of a stop when the spec asks for it: writes the reload file and sends SIGHUP
+// (with SIGCONT, for a stopped process). True when SIGTERM is to wait reload->settle.
+bool reload_before_stop(const std::string& stage, int pid,
+                        const std::optional<ReloadBeforeStop>& reload,
+                        const std::function<void(int)>& send) {
+  if (!reload) return false;
+  if (auto written = write_file_atomically(reload->path, reload->content, 0644); !written) {
+    spdlog::warn("{}: cannot prepare pid {} for its stop ({}); stopping it as it is", stage, pid,
+                 written.error().message);
+    return false;
+  }
+  spdlog::info("{}: wrote {} and sent SIGHUP to pid {}; SIGTERM follows in {}ms", stage,
+               reload->path, pid, reload->settle.count());
+  send(SIGHUP);
+  send(SIGCONT);
+  return true;
+}
 
 // What a workload needs after launch; shared by the Workload and the child's exit handler.
 struct WorkloadState {
@@ -39,6 +59,7 @@ struct WorkloadState {
   bool kill_sent{false};
   Millis stop_budget{0};
   Dispatcher::TimerId kill_timer{0};
+  std::optional<ReloadBeforeStop> reload;
   ExitCallback on_exit;
 };
 
@@ -55,9 +76,21 @@ class ProcessWorkload : public Workload {
     if (s.stop_requested || !child || !child->running()) return;
     s.stop_requested = true;
     s.stop_budget = timeout;
-    spdlog::info("{}: sending SIGTERM to pid {}, SIGKILL in {}ms", s.stage, s.pid, timeout.count());
-    child->signal(SIGTERM);
-    child->signal(SIGCONT);  // a stopped (hung) process acts on SIGTERM only once it runs again
+    auto terminate = [weak = std::weak_ptr(state_)] {
+      auto st = weak.lock();
+      if (!st) return;
+      const auto alive = st->child.lock();
+      if (!alive || !alive->running() || st->kill_sent) return;
+      spdlog::info("{}: sending SIGTERM to pid {}, SIGKILL {}ms after the stop began", st->stage,
+                   st->pid, st->stop_budget.count());
+      alive->signal(SIGTERM);
+      alive->signal(SIGCONT);  // a stopped (hung) process acts on SIGTERM only once it runs again
+    };
+    if (reload_before_stop(s.stage, s.pid, s.reload, [&](int sig) { child->signal(sig); })) {
+      s.dispatcher.call_after(s.reload->settle, terminate);
+    } else {
+      terminate();
+    }
     s.kill_timer = s.dispatcher.call_after(timeout, [weak = std::weak_ptr(state_)] {
       auto st = weak.lock();
       if (!st) return;
@@ -89,6 +122,7 @@ struct AdoptedState : std::enable_shared_from_this<AdoptedState> {
   bool kill_sent{false};
   Millis stop_budget{0};
   Dispatcher::TimerId kill_timer{0};
+  std::optional<ReloadBeforeStop> reload;
   std::shared_ptr<LogFollower> follower;
   ExitCallback on_exit;
   std::function<void()> on_end;  // the runtime forgets the pid
@@ -140,10 +174,20 @@ struct AdoptedState : std::enable_shared_from_this<AdoptedState> {
     if (stop_requested || ended) return;
     stop_requested = true;
     stop_budget = timeout;
-    spdlog::info("{}: sending SIGTERM to adopted pid {}, SIGKILL in {}ms", stage, pid,
-                 timeout.count());
-    signal_pidfd(pidfd.native_handle(), SIGTERM);
-    signal_pidfd(pidfd.native_handle(), SIGCONT);
+    auto terminate = [weak = weak_from_this()] {
+      auto self = weak.lock();
+      if (!self || self->ended || self->kill_sent) return;
+      spdlog::info("{}: sending SIGTERM to adopted pid {}, SIGKILL {}ms after the stop began",
+                   self->stage, self->pid, self->stop_budget.count());
+      signal_pidfd(self->pidfd.native_handle(), SIGTERM);
+      signal_pidfd(self->pidfd.native_handle(), SIGCONT);
+    };
+    if (reload_before_stop(stage, pid, reload,
+                           [this](int sig) { signal_pidfd(pidfd.native_handle(), sig); })) {
+      dispatcher.call_after(reload->settle, terminate);
+    } else {
+      terminate();
+    }
     kill_timer = dispatcher.call_after(timeout, [weak = weak_from_this()] {
       auto self = weak.lock();
       if (!self || self->ended) return;
@@ -211,14 +255,30 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
     spdlog::info(
         "{}: replacing pid {} left by an earlier agent ({})", l->stage, rec.record.pid,
         rec.record.spec_hash == spec_hash(l->spec) ? "restarting it" : "its spec has changed");
-    stop_orphan(io, dispatcher, rec.record.pid, l->stage, l->stop_timeout,
-                [weak = weak_from_this(), l, exe = exe.value()](Result<bool> stopped) {
-                  auto self = weak.lock();
-                  if (!self) return;
-                  if (!stopped) return self->fail(*l, stopped.error().message);
-                  remove_process_record(self->options.record_dir, l->stage);
-                  self->check_pidfile(l, exe);
-                });
+    stop_earlier(l, rec.record.pid,
+                 [weak = weak_from_this(), l, exe = exe.value()](Result<bool> stopped) {
+                   auto self = weak.lock();
+                   if (!self) return;
+                   if (!stopped) return self->fail(*l, stopped.error().message);
+                   remove_process_record(self->options.record_dir, l->stage);
+                   self->check_pidfile(l, exe);
+                 });
+  }
+
+  // Stops the process an earlier agent left for l's stage (just proven ours), with the reload
+  // first when the spec asks for it.
+  void stop_earlier(const std::shared_ptr<Launch>& l, int pid,
+                    std::function<void(Result<bool>)> then) {
+    auto go = [weak = weak_from_this(), l, pid, then = std::move(then)]() mutable {
+      if (auto self = weak.lock())
+        stop_orphan(self->io, self->dispatcher, pid, l->stage, l->stop_timeout, std::move(then));
+    };
+    if (reload_before_stop(l->stage, pid, l->spec.reload_before_stop,
+                           [pid](int sig) { ::kill(pid, sig); })) {
+      dispatcher.call_after(l->spec.reload_before_stop->settle, std::move(go));
+    } else {
+      go();
+    }
   }
 
   static std::string spec_hash(const ProcessSpec& p) { return kna::spec_hash(LaunchSpec(p)); }
@@ -249,14 +309,13 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
     }
     spdlog::warn("{}: pid file \"{}\" names pid {} left running by an earlier agent, stopping it",
                  l->stage, l->spec.pidfile, check.pid);
-    stop_orphan(io, dispatcher, check.pid, l->stage, l->stop_timeout,
-                [weak = weak_from_this(), l, exe](Result<bool> stopped) {
-                  auto self = weak.lock();
-                  if (!self) return;
-                  if (!stopped) return self->fail(*l, stopped.error().message);
-                  ::unlink(l->spec.pidfile.c_str());
-                  self->clear_helpers(l, exe);
-                });
+    stop_earlier(l, check.pid, [weak = weak_from_this(), l, exe](Result<bool> stopped) {
+      auto self = weak.lock();
+      if (!self) return;
+      if (!stopped) return self->fail(*l, stopped.error().message);
+      ::unlink(l->spec.pidfile.c_str());
+      self->clear_helpers(l, exe);
+    });
   }
 
   // A killed dockerd leaves its containerd dying or an unreaped zombie behind, and the next
@@ -284,6 +343,7 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
 
     auto state = std::make_shared<WorkloadState>(dispatcher);
     state->stage = l.stage;
+    state->reload = l.spec.reload_before_stop;
     state->on_exit = std::move(l.on_exit);
     std::shared_ptr<LogFollower> follower;
     if (!options.log_dir.empty()) {
@@ -372,6 +432,7 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
     }
     state->stage = l.stage;
     state->pid = rec.record.pid;
+    state->reload = l.spec.reload_before_stop;
     state->on_exit = std::move(l.on_exit);
     if (!options.log_dir.empty()) state->follower = follow(l.stage, /*from_end=*/true);
     const int pid = state->pid;

@@ -39,7 +39,7 @@ const std::string& configured_image(const Config& cfg, const std::string& compon
   return cfg.control_plane.scheduler_image;
 }
 
-StageFile manifest(const Config& cfg, const std::string& component) {
+WriteFile manifest(const Config& cfg, const std::string& component) {
   // hyperkube names its sub-commands without the kube- prefix: /hyperkube apiserver.
   std::vector<std::string> command;
   if (uses_hyperkube_control_plane(parse_version(cfg.k8s_version)))
@@ -61,7 +61,7 @@ StageFile manifest(const Config& cfg, const std::string& component) {
                                      {"image", control_plane_image(cfg, component)},
                                      {"command", command}}})}}},
   };
-  return StageFile{join_path(cfg.paths.kubelet_manifests_dir, component + ".json"),
+  return WriteFile{join_path(cfg.paths.kubelet_manifests_dir, component + ".json"),
                    pod.dump(2) + "\n", 0644};
 }
 
@@ -74,7 +74,7 @@ std::string control_plane_image(const Config& cfg, const std::string& component)
   return "registry.k8s.io/" + component + ":" + cfg.k8s_version;
 }
 
-std::vector<StageFile> control_plane_manifests(const Config& cfg) {
+std::vector<WriteFile> control_plane_manifests(const Config& cfg) {
   return {manifest(cfg, kApiserver), manifest(cfg, kControllerManager), manifest(cfg, kScheduler)};
 }
 

@@ -16,6 +16,6 @@ std::string control_plane_image(const Config& cfg, const std::string& component)
 
 // kube-apiserver.json, kube-controller-manager.json and kube-scheduler.json in the manifest
 // folder, mode 0644, in that order.
-std::vector<StageFile> control_plane_manifests(const Config& cfg);
+std::vector<WriteFile> control_plane_manifests(const Config& cfg);
 
 }  // namespace kna::stages

@@ -1,6 +1,7 @@
 // etcd on the master: flannel's configuration and subnet leases live here. Runs in the bootstrap
 // daemon with host networking; its data stays on the host across restarts.
 
+#include "stages/flannel_network.hpp"
 #include "stages/stage_builders.hpp"
 #include "stages/version.hpp"
 
@@ -46,7 +47,10 @@ Result<StageSpec> build_etcd(const StageContext& ctx) {
   // etcd 2.x answers {"health": "true"}, 3.x {"health":"true"}: match the value only.
   spec.ready = http_probe("http://127.0.0.1:2379/health", "true");
   // Flannel can only start once its network config is in etcd; the agent writes it.
-  spec.ready.action = kActionFlannelConfig;
+  spec.ready.then =
+      StoreFlannelConfig{"http://127.0.0.1:2379", ctx.cfg.flannel_etcd_api,
+                         network_config_key(ctx.cfg.flannel_etcd_prefix),
+                         network_config_json(ctx.cfg.flannel_network, ctx.cfg.flannel_backend)};
   return spec;
 }
 

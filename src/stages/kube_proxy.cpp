@@ -23,7 +23,7 @@ Result<StageSpec> build_kube_proxy(const StageContext& ctx) {
     case KubeProxyProfile::Api::kubeconfig:
       // The same file as the kubelet's; mounted at its host path in a container.
       flags.push_back("--kubeconfig=" + cfg.paths.kubeconfig);
-      spec.files.push_back(kubeconfig_file(cfg));
+      spec.prepare.push_back(kubeconfig_file(cfg));
       break;
   }
   // The name the kubelet registered the node under, not the host name.
@@ -35,7 +35,7 @@ Result<StageSpec> build_kube_proxy(const StageContext& ctx) {
     c.cmd = {"/hyperkube", "proxy"};
     c.cmd.insert(c.cmd.end(), flags.begin(), flags.end());
     c.network_mode = "host";
-    for (const auto& file : spec.files) mount_file(c, file);
+    for (const auto& file : steps_of<WriteFile>(spec.prepare)) mount_file(c, file);
     spec.launch =
         finish_container(ctx, kStageKubeProxy, "proxy", cfg.paths.main_docker_socket, std::move(c));
   } else {

@@ -21,8 +21,8 @@ std::string kubeconfig_content(const Config& cfg) {
   return config.dump(2) + "\n";
 }
 
-StageFile kubeconfig_file(const Config& cfg) {
-  return StageFile{cfg.paths.kubeconfig, kubeconfig_content(cfg), 0600};
+WriteFile kubeconfig_file(const Config& cfg) {
+  return WriteFile{cfg.paths.kubeconfig, kubeconfig_content(cfg), 0600};
 }
 
 }  // namespace kna::stages

@@ -12,6 +12,6 @@ namespace kna::stages {
 // JSON (valid YAML; kubelet and kubectl read both), the same bytes for the same configuration.
 std::string kubeconfig_content(const Config& cfg);
 // {paths.kubeconfig, kubeconfig_content, 0600}: it may hold a token.
-StageFile kubeconfig_file(const Config& cfg);
+WriteFile kubeconfig_file(const Config& cfg);
 
 }  // namespace kna::stages

@@ -1,7 +1,7 @@
 // The kubelet: registers the node with the API server and runs its pods in the main dockerd; on
 // the master it also runs the control plane as static pods from the manifest folder, whose
-// manifests its spec brings as files (stages/control_plane.hpp), like the kubeconfig from v1.6.
-// Its flags follow the Kubernetes version (stages/version.hpp).
+// manifests its spec brings as WriteFile steps (stages/control_plane.hpp), like the kubeconfig from
+// v1.6. Its flags follow the Kubernetes version (stages/version.hpp).
 
 #include <algorithm>
 
@@ -114,20 +114,20 @@ Result<StageSpec> build_kubelet(const StageContext& ctx) {
   spec.deps.push_back(Dependency{kStageMainDocker, true});
   if (profile.runtime == KubeletProfile::Runtime::cri_dockerd)
     spec.deps.push_back(Dependency{kStageCriDockerd, true});
-  if (profile.api == KubeletProfile::Api::kubeconfig) spec.files.push_back(kubeconfig_file(cfg));
+  if (profile.api == KubeletProfile::Api::kubeconfig) spec.prepare.push_back(kubeconfig_file(cfg));
   if (cfg.role == Role::master)
-    for (auto& manifest : control_plane_manifests(cfg)) spec.files.push_back(std::move(manifest));
+    for (auto& manifest : control_plane_manifests(cfg)) spec.prepare.push_back(std::move(manifest));
   if (ctx.in_container(kStageKubelet)) {
     spec.launch = finish_container(ctx, kStageKubelet, "kubelet", cfg.paths.main_docker_socket,
                                    kubelet_container(ctx, profile));
     // The root dir is mounted with shared propagation, which needs a shared mount on the host.
-    spec.shared_dirs.push_back(cfg.paths.kubelet_dir);
+    spec.prepare.push_back(SharedMount{cfg.paths.kubelet_dir});
   } else {
     spec.launch = make_process(ctx.stage(kStageKubelet), kubelet_flags(ctx, profile, false));
   }
   spec.ready = http_probe("http://127.0.0.1:10248/healthz");
   // A healthy kubelet is not yet a node: the API server must list it as Ready.
-  spec.ready.action = kActionNodeReady;
+  spec.ready.then = NodeReady{"http://" + cfg.master_ip + ":8080", cfg.node_name, cfg.api_token};
   return spec;
 }
 

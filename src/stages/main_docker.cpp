@@ -7,6 +7,13 @@
 
 namespace kna::stages {
 
+namespace {
+
+// The bridge dockerd creates (and keeps, whatever its address) when --bridge is not given.
+constexpr const char* kBridge = "docker0";
+
+}  // namespace
+
 Result<StageSpec> build_main_docker(const StageContext& ctx) {
   const Paths& paths = ctx.cfg.paths;
   std::string bip = "${FLANNEL_SUBNET}";
@@ -24,17 +31,19 @@ Result<StageSpec> build_main_docker(const StageContext& ctx) {
   spec.deps.push_back(Dependency{kStageFlannel, false});
   // A docker daemon is always a host process: StageConfig::runtime has no effect here.
   const StageConfig sc = ctx.stage(kStageMainDocker);
-  ProcessSpec p =
-      make_process(sc, {"-H", unix_url(paths.main_docker_socket), "-p", paths.main_docker_pidfile,
-                        "--data-root=" + paths.main_docker_data_root,
-                        "--exec-root=" + paths.main_docker_exec_root,
-                        dockerd_shutdown_flag(sc.stop_timeout), "--bip=" + bip, "--mtu=" + mtu});
+  ProcessSpec p = make_process(
+      sc, {"-H", unix_url(paths.main_docker_socket), "-p", paths.main_docker_pidfile,
+           "--data-root=" + paths.main_docker_data_root,
+           "--exec-root=" + paths.main_docker_exec_root, dockerd_shutdown_flag(sc.stop_timeout),
+           "--bip=" + bip, "--mtu=" + mtu, dockerd_config_flag(paths.run_dir, kStageMainDocker)});
   p.pidfile = paths.main_docker_pidfile;
   p.helper_pidfiles = {containerd_pidfile(paths.main_docker_exec_root)};
   spec.launch = std::move(p);
+  use_live_restore(spec, paths.run_dir);
+  spec.prepare.push_back(DeleteStaleBridge{kBridge, bip});
   spec.ready = docker_ping_probe(paths.main_docker_socket);
   // The kubelet cannot pull (airgap): the images its pods need are loaded before it starts.
-  spec.ready.action = kActionLoadImages;
+  spec.ready.then = LoadAirgapImages{paths.main_docker_socket, paths.image_dir};
   return spec;
 }
 

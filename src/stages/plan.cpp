@@ -57,6 +57,21 @@ std::vector<std::string> planned_stages(const StageContext& ctx) {
   return names;
 }
 
+// Like `docker run -v`, a missing host folder of a bind mount is created rather than failing the
+// container; a file the stage writes is not a folder to create.
+void add_mount_sources(StageSpec& spec) {
+  const auto* container = std::get_if<ContainerSpec>(&spec.launch);
+  if (container == nullptr) return;
+  const auto files = steps_of<WriteFile>(spec.prepare);
+  MakeDirs dirs;
+  for (const auto& m : container->mounts) {
+    const bool written = std::any_of(files.begin(), files.end(),
+                                     [&](const WriteFile& f) { return f.path == m.source; });
+    if (!written) dirs.dirs.push_back(m.source);
+  }
+  if (!dirs.dirs.empty()) spec.prepare.push_back(std::move(dirs));
+}
+
 StageSpec finish(const StageContext& ctx, StageSpec spec, const std::vector<std::string>& planned) {
   const StageConfig sc = ctx.stage(spec.name);
   // A disabled dependency is the operator's to provide (e.g. an external etcd): don't wait for it.
@@ -66,6 +81,7 @@ StageSpec finish(const StageContext& ctx, StageSpec spec, const std::vector<std:
   spec.ready.policy = sc.probe;
   spec.backoff = sc.backoff;
   spec.stop_timeout = sc.stop_timeout;
+  add_mount_sources(spec);
   return spec;
 }
 

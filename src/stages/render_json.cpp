@@ -44,6 +44,63 @@ json container_json(const ContainerSpec& c) {
               {"env", stages::redact_env(c.env)}};
 }
 
+json file_json(const WriteFile& f) {
+  return json{{"path", f.path},
+              {"mode", stages::format_mode(f.mode)},
+              {"size", f.content.size()},
+              {"content", stages::redact_file_content(f.content)}};
+}
+
+json step_json(const HostStep& step) {
+  struct Fields {
+    json operator()(const WriteFile& f) const {
+      json out = file_json(f);
+      out["step"] = "write_file";
+      return out;
+    }
+    json operator()(const SharedMount& m) const {
+      return json{{"step", "shared_mount"}, {"dir", m.dir}};
+    }
+    json operator()(const DeleteStaleBridge& b) const {
+      return json{{"step", "delete_stale_bridge"}, {"link", b.link}, {"keep_cidr", b.keep_cidr}};
+    }
+    json operator()(const MakeDirs& d) const {
+      return json{{"step", "make_dirs"}, {"dirs", d.dirs}};
+    }
+  };
+  json out = std::visit(Fields{}, step);
+  out["description"] = stages::describe_step(step);
+  return out;
+}
+
+// null when nothing follows the probe.
+json after_json(const AfterProbe& then) {
+  struct Fields {
+    json operator()(std::monostate) const { return nullptr; }
+    json operator()(const StoreFlannelConfig& s) const {
+      return json{{"step", "store_flannel_config"},
+                  {"etcd_endpoint", s.etcd_endpoint},
+                  {"etcd_api", stages::to_string(s.etcd_api)},
+                  {"key", s.key},
+                  {"value", s.value}};
+    }
+    json operator()(const LoadAirgapImages& l) const {
+      return json{{"step", "load_airgap_images"},
+                  {"docker_socket", l.docker_socket},
+                  {"image_dir", l.image_dir}};
+    }
+    json operator()(const NodeReady& n) const {
+      return json{{"step", "node_ready"},
+                  {"api_server", n.api_server},
+                  {"node_name", n.node_name},
+                  {"token", n.token.empty() ? "" : "<redacted>"}};
+    }
+  };
+  json out = std::visit(Fields{}, then);
+  if (!out.is_null()) out["description"] = stages::describe_after(then);
+  return out;
+}
+
 json probe_json(const ProbeSpec& p) {
   json out{{"kind", stages::to_string(p.kind)}, {"description", stages::describe_probe(p)}};
   switch (p.kind) {
@@ -62,7 +119,7 @@ json probe_json(const ProbeSpec& p) {
       out["argv"] = p.argv;
       break;
   }
-  out["action"] = p.action;
+  out["then"] = after_json(p.then);
   out["policy"] = json{{"interval_ms", p.policy.interval.count()},
                        {"timeout_ms", p.policy.timeout.count()},
                        {"deadline_ms", p.policy.deadline.count()},
@@ -83,14 +140,17 @@ json stage_json(const StageSpec& spec) {
     out["runtime"] = "container";
     out["container"] = container_json(std::get<ContainerSpec>(spec.launch));
   }
+  json prepare = json::array();
+  for (const auto& step : spec.prepare) prepare.push_back(step_json(step));
+  out["prepare"] = prepare;
+  // The write_file and shared_mount steps again, in the shape tools read before `prepare` existed
+  // (tests/bench/baseline/plan.sh).
   json files = json::array();
-  for (const auto& f : spec.files)
-    files.push_back(json{{"path", f.path},
-                         {"mode", stages::format_mode(f.mode)},
-                         {"size", f.content.size()},
-                         {"content", stages::redact_file_content(f.content)}});
+  for (const auto& f : steps_of<WriteFile>(spec.prepare)) files.push_back(file_json(f));
   out["files"] = files;
-  out["shared_dirs"] = spec.shared_dirs;
+  json shared = json::array();
+  for (const auto& m : steps_of<SharedMount>(spec.prepare)) shared.push_back(m.dir);
+  out["shared_dirs"] = shared;
   out["ready"] = probe_json(spec.ready);
   out["backoff"] = json{{"initial_ms", spec.backoff.initial.count()},
                         {"multiplier", spec.backoff.multiplier},
@@ -98,6 +158,11 @@ json stage_json(const StageSpec& spec) {
                         {"jitter", spec.backoff.jitter},
                         {"reset_after_ms", spec.backoff.reset_after.count()}};
   out["stop_timeout_ms"] = spec.stop_timeout.count();
+  if (const auto* p = std::get_if<ProcessSpec>(&spec.launch); p && p->reload_before_stop) {
+    out["reload_before_stop"] = json{{"path", p->reload_before_stop->path},
+                                     {"content", p->reload_before_stop->content},
+                                     {"settle_ms", p->reload_before_stop->settle.count()}};
+  }
   return out;
 }
 

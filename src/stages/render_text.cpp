@@ -90,16 +90,13 @@ std::string render_plan_text(const std::vector<StageSpec>& plan) {
       render_process(b, *p);
     else
       render_container(b, std::get<ContainerSpec>(spec.launch));
-    std::vector<std::string> files;
-    for (const auto& f : spec.files)
-      files.push_back(f.path + " (" + stages::format_mode(f.mode) + ", " +
-                      std::to_string(f.content.size()) + " bytes)");
-    b.lines("files", files);
-    std::vector<std::string> shared;
-    for (const auto& dir : spec.shared_dirs) shared.push_back(dir + " (made a shared mount first)");
-    b.lines("shared", shared);
+    std::vector<std::string> steps;
+    for (const auto& step : spec.prepare) steps.push_back(stages::describe_step(step));
+    b.lines("prepare", steps);
     const ProbePolicy& pp = spec.ready.policy;
     b.line("ready when", stages::describe_probe(spec.ready));
+    if (!std::holds_alternative<std::monostate>(spec.ready.then))
+      b.line("then", stages::describe_after(spec.ready.then));
     b.line("probing", "every " + format_millis(pp.interval) + " (timeout " +
                           format_millis(pp.timeout) + ") for up to " + format_millis(pp.deadline) +
                           ", then every " + format_millis(pp.period) + "; unready after " +
@@ -110,7 +107,17 @@ std::string render_plan_text(const std::vector<StageSpec>& plan) {
                            format_millis(bo.cap) + ", +/-" +
                            stages::format_number(bo.jitter * 100) + "%, reset after " +
                            format_millis(bo.reset_after) + " ready");
-    b.line("stop", "SIGTERM, SIGKILL after " + format_millis(spec.stop_timeout));
+    const auto* process = std::get_if<ProcessSpec>(&spec.launch);
+    if (process && process->reload_before_stop) {
+      const auto& r = *process->reload_before_stop;
+      std::string content = r.content;
+      while (!content.empty() && content.back() == '\n') content.pop_back();
+      b.line("stop", "write " + r.path + " = " + content + " and SIGHUP, SIGTERM " +
+                         format_millis(r.settle) + " later, SIGKILL after " +
+                         format_millis(spec.stop_timeout));
+    } else {
+      b.line("stop", "SIGTERM, SIGKILL after " + format_millis(spec.stop_timeout));
+    }
   }
   return out;
 }

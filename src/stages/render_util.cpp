@@ -120,16 +120,51 @@ std::string describe_probe(const ProbeSpec& probe) {
       out = shell_join(probe.argv) + " exits 0";
       break;
   }
-  if (!probe.action.empty()) out += ", and then " + describe_action(probe.action);
   return out;
 }
 
-std::string describe_action(const std::string& action) {
-  if (action == kActionFlannelConfig) return "flannel's network config is stored in etcd";
-  if (action == kActionNodeReady) return "the API server lists this node as Ready";
-  if (action == kActionLoadImages)
-    return "the airgap images (paths.image_dir/*.tar) are loaded into the daemon";
-  return "action " + action + " succeeds";
+std::string describe_step(const HostStep& step) {
+  struct Describe {
+    std::string operator()(const WriteFile& f) const {
+      return "write " + f.path + " (" + format_mode(f.mode) + ", " +
+             std::to_string(f.content.size()) + " bytes) if it differs";
+    }
+    std::string operator()(const SharedMount& m) const {
+      return "make " + m.dir + " a shared mount (bound onto itself unless it is a mount point)";
+    }
+    std::string operator()(const DeleteStaleBridge& b) const {
+      return "delete the link " + b.link + " if it exists without the address " + b.keep_cidr;
+    }
+    std::string operator()(const MakeDirs& d) const {
+      std::string out;
+      for (const auto& dir : d.dirs) out += (out.empty() ? "" : ", ") + dir;
+      return "create what is missing of " + out;
+    }
+  };
+  return std::visit(Describe{}, step);
+}
+
+std::string describe_after(const AfterProbe& then) {
+  struct Describe {
+    std::string operator()(std::monostate) const { return "nothing"; }
+    std::string operator()(const StoreFlannelConfig& s) const {
+      return "store flannel's network config in etcd at " + s.etcd_endpoint + " (API " +
+             to_string(s.etcd_api) + "): key " + s.key + " = " + s.value;
+    }
+    std::string operator()(const LoadAirgapImages& l) const {
+      return "load the airgap images " + l.image_dir + "/*.tar that the daemon at unix://" +
+             l.docker_socket + " lacks";
+    }
+    std::string operator()(const NodeReady& n) const {
+      return "the API server " + n.api_server + " lists node " + n.node_name + " as Ready" +
+             (n.token.empty() ? "" : " (asked with the bearer token)");
+    }
+  };
+  return std::visit(Describe{}, then);
+}
+
+const char* to_string(EtcdApi api) {
+  return api == EtcdApi::v3 ? "v3" : "v2";
 }
 
 std::string format_mode(unsigned mode) {

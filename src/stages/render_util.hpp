@@ -1,6 +1,6 @@
 #pragma once
 // Pieces shared by the text and JSON plan renderings: display-only shell quoting, secret
-// redaction, durations and one-line probe descriptions.
+// redaction, durations and one-line descriptions of probes and host steps.
 
 #include <map>
 #include <string>
@@ -27,8 +27,12 @@ std::string format_number(double value);
 // "GET http://localhost/_ping over unix socket /var/run/docker.sock answers 2xx with "OK" in the
 // body"
 std::string describe_probe(const ProbeSpec& probe);
-// What a named probe action (kAction*) waits for, e.g. "the API server lists this node as Ready".
-std::string describe_action(const std::string& action);
+// One line per host step, with its values: "write /var/lib/kube-node-agent/kubeconfig (0600, 312
+// bytes) if it differs". A file's content is left out (it may hold a token).
+std::string describe_step(const HostStep& step);
+// What must succeed after the probe, with its values: "store flannel's network config in etcd at
+// http://127.0.0.1:2379 (API v2): key /coreos.com/network/config = {…}". Never the token.
+std::string describe_after(const AfterProbe& then);
 // "0600"
 std::string format_mode(unsigned mode);
 // A file's content for display: string values under secret-looking keys (token, client-key-data,
@@ -39,5 +43,6 @@ std::string redact_file_content(const std::string& content);
 std::string describe_mount(const Mount& mount);
 
 const char* to_string(ProbeKind kind);
+const char* to_string(EtcdApi api);
 
 }  // namespace kna::stages

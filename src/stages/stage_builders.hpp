@@ -51,11 +51,11 @@ ContainerSpec finish_container(const StageContext& ctx, const std::string& stage
                                const std::string& component, const std::string& docker_socket,
                                ContainerSpec c);
 
-// A file the agent writes (StageSpec::files) bind-mounted read-only at its host path. A mounted
+// A file the agent writes (a WriteFile step) bind-mounted read-only at its host path. A mounted
 // file is pinned to the inode it had when the container started, and the agent replaces files by
 // rename: so the file's content hash goes into a label (kLabelFilesHash), and a new content makes a
 // new spec, which replaces the container instead of adopting it.
-void mount_file(ContainerSpec& c, const StageFile& file);
+void mount_file(ContainerSpec& c, const WriteFile& file);
 inline constexpr const char* kLabelFilesHash = "io.kube-node-agent.files-hash";
 // 16 hex digits, stable across runs and platforms (FNV-1a 64, like spec_hash).
 std::string content_hash(std::string_view content);

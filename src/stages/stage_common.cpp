@@ -60,7 +60,7 @@ ContainerSpec finish_container(const StageContext& ctx, const std::string& stage
   return c;
 }
 
-void mount_file(ContainerSpec& c, const StageFile& file) {
+void mount_file(ContainerSpec& c, const WriteFile& file) {
   c.mounts.push_back(Mount{file.path, file.path, true, ""});
   std::string& hashes = c.labels[kLabelFilesHash];
   // One file today (the kubeconfig); several would fold into one hash in mount order.

@@ -7,6 +7,8 @@
 //   --exit-code C          exit with C (default 0)
 //   --raise SIG            end by raising signal SIG instead of exiting
 //   --ignore-sigterm       ignore SIGTERM (the supervisor must SIGKILL it)
+//   --ignore-sighup        ignore SIGHUP (by default it ends the process, as for any program
+//                          that does not handle it)
 //   --print-lines N        print "line 1" … "line N" to stdout at start
 //   --print-stderr-lines N print "err 1" … "err N" to stderr at start
 //   --print-env NAME       print "NAME=value" (or "NAME unset") to stdout at start
@@ -38,6 +40,7 @@ struct Options {
   bool exit_code_set{false};
   int raise_signal{0};
   bool ignore_sigterm{false};
+  bool ignore_sighup{false};
   long print_lines{0};
   long print_stderr_lines{0};
   std::vector<const char*> print_env;
@@ -81,6 +84,8 @@ Options parse(int argc, char** argv) {
       o.raise_signal = static_cast<int>(to_long(next()));
     } else if (a == "--ignore-sigterm") {
       o.ignore_sigterm = true;
+    } else if (a == "--ignore-sighup") {
+      o.ignore_sighup = true;
     } else if (a == "--print-lines") {
       o.print_lines = to_long(next());
     } else if (a == "--print-stderr-lines") {
@@ -152,6 +157,7 @@ int main(int argc, char** argv) {
   sa.sa_handler = o.ignore_sigterm ? SIG_IGN : on_sigterm;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, nullptr);
+  if (o.ignore_sighup) signal(SIGHUP, SIG_IGN);
 
   const long start = now_ms();
   if (o.pidfile != nullptr) write_pidfile(o.pidfile);

@@ -3,7 +3,7 @@
 # host process) survives `kill -9` of its agent and an in-place upgrade (SIGUSR2) without a single
 # restart: the same dockerd pids, the same container ids and start times, the same kube-proxy
 # process, restart counts carried over, and the agent restart counted. Then a killed main dockerd
-# comes back at its first respawn. Usage: agent_restart.sh AGENT IMAGES_DIR
+# comes back at its first respawn, its containers still running. Usage: agent_restart.sh AGENT IMAGES_DIR
 KNA_AGENT=$1
 KNA_IMAGES=$2
 . "$(dirname "$0")/lib.sh"
@@ -99,8 +99,14 @@ log "ready again ${took}s after SIGUSR2"
 check "the same agent process (pid $agent_pid) after the re-exec" kill -0 "$agent_pid"
 check "nothing restarted by the re-exec" test "$(snapshot)" = "$before"
 
-# --- kill -9 of the main dockerd: back at its first respawn (its containerd is cleaned up)
+# --- kill -9 of the main dockerd: back at its first respawn (its containerd is cleaned up), and
+# its containers (the kubelet's pods) live on: live-restore, then adopted by the new dockerd
 main_pid=$(cat "$d/main/docker.pid")
+main_containers() {
+  "${mdocker[@]}" ps -q --no-trunc | sort | xargs -r "${mdocker[@]}" inspect -f '{{.Id}} {{.State.StartedAt}}'
+}
+containers_before=$(main_containers)
+check "the main dockerd runs containers (the pods of the control plane)" test -n "$containers_before"
 kill -9 "$main_pid"
 wait_for 20 "the agent notices the dead main dockerd" stage_is_not "$cfg" main-docker ready
 took=$(time_to_ready 90)
@@ -108,10 +114,13 @@ log "every stage ready again ${took}s after kill -9 of the main dockerd"
 check "ready again after kill -9 of the main dockerd (took ${took}s)" test "$took" != never
 check "main-docker started once more, not more (restarts 1)" \
   test "$(stage_field "$cfg" main-docker restarts)" = 1
+check "its containers outlived it: same ids and start times" test "$(main_containers)" = "$containers_before"
 
 # --- SIGTERM stops everything; the next agent would start afresh
 check "SIGTERM stops the agent with exit 0" stop_agents
 check "no dockerd of this node is left" no_process_matching "$d/(bootstrap|main)/docker.sock"
 check "no kube-proxy is left" no_process_matching "$standins/kube-proxy"
+# An ordered stop turns live-restore off first: the daemons end their containers.
+check "no container of this node is left (no containerd-shim)" no_process_matching "containerd-shim.*$d/"
 check "the checkpoint is gone after an ordered stop" test ! -e "$d/state/checkpoint.json"
 finish

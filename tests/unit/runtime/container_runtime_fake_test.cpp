@@ -205,11 +205,12 @@ TEST_F(ContainerRuntimeFake, CancelAfterTheLaunchEndedChangesNothing) {
   auto out = launch(spec("etcd", "kna/etcd:1"));
   ASSERT_TRUE(settle(out));
   ASSERT_TRUE(out->ok());
-  const auto calls = docker.calls().size();
   runtime->cancel("etcd");
   sim.run_posted();
   EXPECT_EQ(docker.running_count(), 1u);
-  EXPECT_EQ(docker.calls().size(), calls);
+  // (The runtime's own look at what it launched may still be on its way: count what a cancel
+  // could have done instead.)
+  EXPECT_EQ(docker.count("stop") + docker.count("kill") + docker.count("remove"), 0u);
   EXPECT_FALSE(logs.has("info", "cancelling"));
 }
 

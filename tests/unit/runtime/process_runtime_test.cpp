@@ -3,6 +3,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "kna/catalogue.hpp"
 #include "process_runtime_fixture.hpp"
 
@@ -70,6 +73,45 @@ TEST_F(ProcessRuntimeTest, StopEndsTheChildWithSigtermAsTerminated) {
   io_.restart();
   io_.run_for(50ms);  // give a second, wrong exit report the chance to show up
   EXPECT_EQ(exits_, 1);
+}
+
+// dockerd's stop: live-restore turned off through its config file and SIGHUP, then SIGTERM.
+TEST_F(ProcessRuntimeTest, StopWritesTheReloadFileAndSendsSighupThenSigtermAfterTheSettle) {
+  const auto file = temp_path("reload.json");
+  std::filesystem::remove(file);
+  auto spec = child_spec("s", {"--print-pid", "--ignore-sighup"});
+  process_of(spec).reload_before_stop =
+      ReloadBeforeStop{file.string(), "{\"live-restore\": false}\n", 300ms};
+  launch(spec);
+  ASSERT_TRUE(workload_) << error_;
+  ASSERT_TRUE(wait_log("s: pid "));
+  const auto began = std::chrono::steady_clock::now();
+  workload_->stop(10s);
+  std::ifstream in(file);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(content, "{\"live-restore\": false}\n");
+  EXPECT_TRUE(log_.has("info", "sent SIGHUP to pid"));
+  ASSERT_TRUE(wait_exit());
+  EXPECT_GE(std::chrono::steady_clock::now() - began, 300ms);
+  EXPECT_EQ(exit_->cause, ExitStatus::Cause::terminated);
+  EXPECT_FALSE(exit_->signaled);
+  EXPECT_EQ(exit_->code, 0);
+  std::filesystem::remove(file);
+}
+
+TEST_F(ProcessRuntimeTest, TheReloadSignalReachesTheProcessBeforeSigterm) {
+  const auto file = temp_path("reload2.json");
+  auto spec = child_spec("s", {"--print-pid"});  // SIGHUP ends it
+  process_of(spec).reload_before_stop = ReloadBeforeStop{file.string(), "x", 5s};
+  launch(spec);
+  ASSERT_TRUE(workload_) << error_;
+  ASSERT_TRUE(wait_log("s: pid "));
+  workload_->stop(10s);
+  ASSERT_TRUE(wait_exit());
+  EXPECT_TRUE(exit_->signaled);
+  EXPECT_EQ(exit_->code, SIGHUP);
+  EXPECT_EQ(exit_->cause, ExitStatus::Cause::terminated);
+  std::filesystem::remove(file);
 }
 
 TEST_F(ProcessRuntimeTest, ChildIgnoringSigtermIsKilledWhenTheBudgetRunsOut) {

@@ -13,6 +13,7 @@ namespace kna {
 namespace {
 
 using nlohmann::json;
+using test::files_of;
 using test::master_config;
 using test::stage_of;
 using test::worker_config;
@@ -65,13 +66,13 @@ TEST(Kubeconfig, CarriesTheTokenOnlyWhenOneIsConfigured) {
 TEST(Kubeconfig, FileIsPrivateAtTheConfiguredPath) {
   auto cfg = worker_config();
   cfg.paths.kubeconfig = "/tmp/n2/state/kubeconfig";
-  const StageFile file = stages::kubeconfig_file(cfg);
+  const WriteFile file = stages::kubeconfig_file(cfg);
   EXPECT_EQ(file.path, "/tmp/n2/state/kubeconfig");
   EXPECT_EQ(file.mode, 0600u);
   EXPECT_EQ(file.content, stages::kubeconfig_content(cfg));
 }
 
-json manifest_json(const StageFile& file) {
+json manifest_json(const WriteFile& file) {
   return json::parse(file.content);
 }
 
@@ -213,22 +214,22 @@ TEST(ControlPlane, ManifestsGoIntoTheConfiguredFolder) {
 
 TEST(ControlPlane, MasterKubeletBringsTheManifestsAfterTheKubeconfig) {
   auto cfg = master_config();
-  auto files = stage_of(cfg, kStageKubelet).files;
+  auto files = files_of(stage_of(cfg, kStageKubelet));
   EXPECT_EQ(files, stages::control_plane_manifests(cfg));
 
   cfg.k8s_version = "v1.7.16";
-  files = stage_of(cfg, kStageKubelet).files;
+  files = files_of(stage_of(cfg, kStageKubelet));
   auto expected = stages::control_plane_manifests(cfg);
   expected.insert(expected.begin(), stages::kubeconfig_file(cfg));
   EXPECT_EQ(files, expected);
 
   // Also when the kubelet runs on the host; the manifests never go to a worker.
   cfg.stages[kStageKubelet].runtime = RuntimeKind::process;
-  EXPECT_EQ(stage_of(cfg, kStageKubelet).files, expected);
+  EXPECT_EQ(files_of(stage_of(cfg, kStageKubelet)), expected);
   auto worker = worker_config();
   worker.k8s_version = "v1.7.16";
-  EXPECT_EQ(stage_of(worker, kStageKubelet).files,
-            (std::vector<StageFile>{stages::kubeconfig_file(worker)}));
+  EXPECT_EQ(files_of(stage_of(worker, kStageKubelet)),
+            (std::vector<WriteFile>{stages::kubeconfig_file(worker)}));
 }
 
 TEST(ControlPlane, ManifestsAreNotMountedAsFiles) {

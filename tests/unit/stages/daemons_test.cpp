@@ -1,5 +1,7 @@
 // bootstrap-docker, main-docker and cri-dockerd: the host processes.
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "stage_test_util.hpp"
@@ -21,7 +23,8 @@ TEST(BootstrapDocker, RunsAPrivateDaemonWithoutBridgeOrNat) {
               (Argv{"dockerd", "-H", "unix:///var/run/docker-bootstrap.sock", "-p",
                     "/var/run/docker-bootstrap.pid", "--data-root=/var/lib/docker-bootstrap",
                     "--exec-root=/var/run/docker-bootstrap", "--shutdown-timeout=15",
-                    "--iptables=false", "--ip-masq=false", "--bridge=none"}));
+                    "--iptables=false", "--ip-masq=false", "--bridge=none",
+                    "--config-file=/run/kube-node-agent/bootstrap-docker.daemon.json"}));
     EXPECT_EQ(p.pidfile, "/var/run/docker-bootstrap.pid");
     EXPECT_EQ(p.helper_pidfiles, Argv{"/var/run/docker-bootstrap/containerd/containerd.pid"});
     EXPECT_TRUE(p.env.empty());
@@ -45,10 +48,11 @@ TEST(BootstrapDocker, UsesConfiguredPathsAndBinary) {
   cfg.paths.bootstrap_docker_exec_root = "/tmp/n2/exec";
   cfg.stages[kStageBootstrapDocker].binary = "/usr/bin/dockerd";
   const auto spec = stage_of(cfg, kStageBootstrapDocker);
-  EXPECT_EQ(process_of(spec).argv, (Argv{"/usr/bin/dockerd", "-H", "unix:///tmp/n2/bootstrap.sock",
-                                         "-p", "/tmp/n2/bootstrap.pid", "--data-root=/tmp/n2/lib",
-                                         "--exec-root=/tmp/n2/exec", "--shutdown-timeout=15",
-                                         "--iptables=false", "--ip-masq=false", "--bridge=none"}));
+  EXPECT_EQ(process_of(spec).argv,
+            (Argv{"/usr/bin/dockerd", "-H", "unix:///tmp/n2/bootstrap.sock", "-p",
+                  "/tmp/n2/bootstrap.pid", "--data-root=/tmp/n2/lib", "--exec-root=/tmp/n2/exec",
+                  "--shutdown-timeout=15", "--iptables=false", "--ip-masq=false", "--bridge=none",
+                  "--config-file=/run/kube-node-agent/bootstrap-docker.daemon.json"}));
   EXPECT_EQ(process_of(spec).pidfile, "/tmp/n2/bootstrap.pid");
   EXPECT_EQ(process_of(spec).helper_pidfiles, Argv{"/tmp/n2/exec/containerd/containerd.pid"});
   EXPECT_EQ(spec.ready.unix_socket, "/tmp/n2/bootstrap.sock");
@@ -59,10 +63,11 @@ TEST(BootstrapDocker, AppendsExtraArgsAndAddsEnv) {
   cfg.stages[kStageBootstrapDocker].extra_args = {"--debug", "--storage-driver=overlay2"};
   cfg.stages[kStageBootstrapDocker].env = {{"DOCKER_RAMDISK", "true"}};
   const auto p = process_of(stage_of(cfg, kStageBootstrapDocker));
-  ASSERT_EQ(p.argv.size(), 13u);
+  ASSERT_EQ(p.argv.size(), 14u);
   EXPECT_EQ(p.argv[10], "--bridge=none");
-  EXPECT_EQ(p.argv[11], "--debug");
-  EXPECT_EQ(p.argv[12], "--storage-driver=overlay2");
+  EXPECT_EQ(p.argv[11], "--config-file=/run/kube-node-agent/bootstrap-docker.daemon.json");
+  EXPECT_EQ(p.argv[12], "--debug");
+  EXPECT_EQ(p.argv[13], "--storage-driver=overlay2");
   EXPECT_EQ(p.env, (std::map<std::string, std::string>{{"DOCKER_RAMDISK", "true"}}));
 }
 
@@ -72,7 +77,8 @@ TEST(MainDocker, UsesFlannelsSubnetAndMtu) {
   EXPECT_EQ(p.argv,
             (Argv{"dockerd", "-H", "unix:///var/run/docker.sock", "-p", "/var/run/docker.pid",
                   "--data-root=/var/lib/docker", "--exec-root=/var/run/docker",
-                  "--shutdown-timeout=15", "--bip=10.1.33.1/24", "--mtu=1472"}));
+                  "--shutdown-timeout=15", "--bip=10.1.33.1/24", "--mtu=1472",
+                  "--config-file=/run/kube-node-agent/main-docker.daemon.json"}));
   EXPECT_EQ(p.pidfile, "/var/run/docker.pid");
   EXPECT_EQ(p.helper_pidfiles, Argv{"/var/run/docker/containerd/containerd.pid"});
   EXPECT_EQ(spec.deps, (std::vector<Dependency>{{"flannel", false}}));
@@ -81,7 +87,7 @@ TEST(MainDocker, UsesFlannelsSubnetAndMtu) {
 TEST(MainDocker, FollowsADifferentLease) {
   const PlanFacts facts{FlannelSubnet{"10.244.0.0/16", "10.244.7.1/24", 8951, false}};
   const auto p = process_of(stage_of(master_config(), kStageMainDocker, facts));
-  ASSERT_EQ(p.argv.size(), 10u);
+  ASSERT_EQ(p.argv.size(), 11u);
   EXPECT_EQ(p.argv[8], "--bip=10.244.7.1/24");
   EXPECT_EQ(p.argv[9], "--mtu=8951");
 }
@@ -93,15 +99,22 @@ TEST(MainDocker, PlanShowsPlaceholdersUntilTheSubnetIsKnown) {
   EXPECT_EQ(p.argv,
             (Argv{"dockerd", "-H", "unix:///var/run/docker.sock", "-p", "/var/run/docker.pid",
                   "--data-root=/var/lib/docker", "--exec-root=/var/run/docker",
-                  "--shutdown-timeout=15", "--bip=${FLANNEL_SUBNET}", "--mtu=${FLANNEL_MTU}"}));
+                  "--shutdown-timeout=15", "--bip=${FLANNEL_SUBNET}", "--mtu=${FLANNEL_MTU}",
+                  "--config-file=/run/kube-node-agent/main-docker.daemon.json"}));
 }
 
 TEST(MainDocker, IsReadyOnceItAnswersAndTheAirgapImagesAreLoaded) {
-  for (const auto& cfg : {worker_config(), master_config()}) {
-    EXPECT_EQ(stage_of(cfg, kStageMainDocker).ready.action, kActionLoadImages);
+  for (auto cfg : {worker_config(), master_config()}) {
+    EXPECT_EQ(
+        stage_of(cfg, kStageMainDocker).ready.then,
+        (AfterProbe{LoadAirgapImages{"/var/run/docker.sock", "/var/lib/kube-node-agent/images"}}));
+    cfg.paths.main_docker_socket = "/tmp/n1/docker.sock";
+    cfg.paths.image_dir = "/tmp/n1/images";
+    EXPECT_EQ(stage_of(cfg, kStageMainDocker).ready.then,
+              (AfterProbe{LoadAirgapImages{"/tmp/n1/docker.sock", "/tmp/n1/images"}}));
   }
   // Only the main daemon: the bootstrap daemon's images are etcd's and flannel's.
-  EXPECT_EQ(stage_of(master_config(), kStageBootstrapDocker).ready.action, "");
+  EXPECT_EQ(stage_of(master_config(), kStageBootstrapDocker).ready.then, AfterProbe{});
 }
 
 TEST(MainDocker, IsReadyWhenPingAnswersOkOnItsSocket) {
@@ -129,6 +142,27 @@ TEST(DockerDaemons, ClearTheirContainerdFromTheirOwnExecRoot) {
             Argv{"/tmp/n2/bootstrap-exec/containerd/containerd.pid"});
   EXPECT_EQ(process_of(stage_of(cfg, kStageMainDocker)).helper_pidfiles,
             Argv{"/tmp/n2/main-exec/containerd/containerd.pid"});
+}
+
+// live-restore: on in the file written before each launch, off (by SIGHUP) before the agent stops
+// the daemon; the host's /etc/docker/daemon.json is not read.
+TEST(DockerDaemons, RestoreTheirContainersUnlessTheAgentStopsThem) {
+  auto cfg = master_config();
+  cfg.paths.run_dir = "/tmp/n2/run";
+  for (const char* stage : {kStageBootstrapDocker, kStageMainDocker}) {
+    const auto spec = stage_of(cfg, stage);
+    const std::string file = std::string("/tmp/n2/run/") + stage + ".daemon.json";
+    const auto& p = process_of(spec);
+    EXPECT_EQ(std::count(p.argv.begin(), p.argv.end(), "--config-file=" + file), 1) << stage;
+    const auto writes = steps_of<WriteFile>(spec.prepare);
+    ASSERT_EQ(writes.size(), 1u) << stage;
+    EXPECT_EQ(writes[0], (WriteFile{file, "{\"live-restore\": true}\n", 0644}));
+    ASSERT_TRUE(p.reload_before_stop) << stage;
+    EXPECT_EQ(p.reload_before_stop->path, file);
+    EXPECT_EQ(p.reload_before_stop->content, "{\"live-restore\": false}\n");
+    EXPECT_GT(p.reload_before_stop->settle, Millis{0});
+    EXPECT_LT(p.reload_before_stop->settle, spec.stop_timeout);
+  }
 }
 
 TEST(DockerDaemons, StopWithinTheirStopBudgetByDefault) {

@@ -12,8 +12,10 @@ namespace kna {
 namespace {
 
 using test::container_of;
+using test::files_of;
 using test::master_config;
 using test::process_argv;
+using test::shared_dirs_of;
 using test::stage_of;
 using test::worker_config;
 using Argv = std::vector<std::string>;
@@ -118,7 +120,7 @@ TEST(KubeletVersions, KubeconfigIsMountedReadOnlyAtItsHostPath) {
 
 TEST(KubeletVersions, NoKubeconfigMountOrFileBeforeV16) {
   const auto spec = stage_of(worker_config(), kStageKubelet);
-  EXPECT_EQ(spec.files, std::vector<StageFile>{});
+  EXPECT_EQ(files_of(spec), std::vector<WriteFile>{});
   EXPECT_EQ(container_of(spec).labels.count(stages::kLabelFilesHash), 0u);
   EXPECT_EQ(container_of(spec).mounts.size(), 5u);
 }
@@ -128,8 +130,8 @@ TEST(KubeletVersions, WorkerWritesOnlyTheKubeconfigFromV16) {
   cfg.k8s_version = "v1.6.13";
   cfg.api_token = "abc123";
   const auto spec = stage_of(cfg, kStageKubelet);
-  EXPECT_EQ(spec.files, (std::vector<StageFile>{{"/var/lib/kube-node-agent/kubeconfig",
-                                                 stages::kubeconfig_content(cfg), 0600}}));
+  EXPECT_EQ(files_of(spec), (std::vector<WriteFile>{{"/var/lib/kube-node-agent/kubeconfig",
+                                                     stages::kubeconfig_content(cfg), 0600}}));
 }
 
 TEST(KubeletVersions, ANewKubeconfigMakesANewContainer) {
@@ -160,15 +162,16 @@ TEST(KubeletVersions, FilesHashLabelIsTheKubeconfigContentHash) {
 
 TEST(KubeletVersions, RootDirIsSharedOnlyWhenTheKubeletRunsInAContainer) {
   auto cfg = worker_config();
-  EXPECT_EQ(stage_of(cfg, kStageKubelet).shared_dirs,
+  EXPECT_EQ(shared_dirs_of(stage_of(cfg, kStageKubelet)),
             (std::vector<std::string>{"/var/lib/kubelet"}));
   cfg.paths.kubelet_dir = "/tmp/n2/kubelet";
-  EXPECT_EQ(stage_of(cfg, kStageKubelet).shared_dirs,
+  EXPECT_EQ(shared_dirs_of(stage_of(cfg, kStageKubelet)),
             (std::vector<std::string>{"/tmp/n2/kubelet"}));
   cfg.stages[kStageKubelet].runtime = RuntimeKind::process;
-  EXPECT_EQ(stage_of(cfg, kStageKubelet).shared_dirs, std::vector<std::string>{});
+  EXPECT_EQ(shared_dirs_of(stage_of(cfg, kStageKubelet)), std::vector<std::string>{});
   for (const char* other : {kStageKubeProxy, kStageMainDocker})
-    EXPECT_EQ(stage_of(master_config(), other).shared_dirs, std::vector<std::string>{}) << other;
+    EXPECT_EQ(shared_dirs_of(stage_of(master_config(), other)), std::vector<std::string>{})
+        << other;
 }
 
 TEST(KubeProxyVersions, FlagsFollowTheVersion) {
@@ -197,11 +200,11 @@ TEST(KubeProxyVersions, HostnameOverrideIsTheNodeName) {
 
 TEST(KubeProxyVersions, SharesTheKubeletsKubeconfigFromV16) {
   auto cfg = worker_config();
-  EXPECT_EQ(stage_of(cfg, kStageKubeProxy).files, std::vector<StageFile>{});
+  EXPECT_EQ(files_of(stage_of(cfg, kStageKubeProxy)), std::vector<WriteFile>{});
   cfg.k8s_version = "v1.6.0";
   cfg.api_token = "abc123";
   const auto spec = stage_of(cfg, kStageKubeProxy);
-  EXPECT_EQ(spec.files, stage_of(cfg, kStageKubelet).files);
+  EXPECT_EQ(files_of(spec), files_of(stage_of(cfg, kStageKubelet)));
   const auto c = container_of(spec);
   EXPECT_EQ(c.mounts, (std::vector<Mount>{{"/var/lib/kube-node-agent/kubeconfig",
                                            "/var/lib/kube-node-agent/kubeconfig", true, ""}}));

@@ -142,7 +142,7 @@ TEST(Kubelet, IsReadyWhenHealthzAnswersAndTheNodeIsReadyInTheApiServer) {
     EXPECT_EQ(ready.url, "http://127.0.0.1:10248/healthz");
     EXPECT_EQ(ready.unix_socket, "");
     EXPECT_EQ(ready.body_contains, "");
-    EXPECT_EQ(ready.action, kActionNodeReady);
+    EXPECT_EQ(ready.then, (AfterProbe{NodeReady{"http://192.168.1.50:8080", "node-1", ""}}));
   }
 }
 
@@ -160,7 +160,7 @@ TEST(KubeProxy, RunsPrivilegedOnTheHostNetworkInTheMainDaemon) {
     expected.labels = agent_labels("kube-proxy");
     EXPECT_EQ(without_identity(c), expected);
     EXPECT_EQ(c.name, "kube_proxy_" + c.labels.at(kLabelSpecHash).substr(0, 5));
-    EXPECT_EQ(stage_of(cfg, kStageKubeProxy).ready.action, "");
+    EXPECT_EQ(stage_of(cfg, kStageKubeProxy).ready.then, AfterProbe{});
   }
 }
 

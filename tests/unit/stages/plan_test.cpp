@@ -136,8 +136,7 @@ TEST(BuildStage, MatchesThePlanOnceTheSubnetIsKnown) {
       EXPECT_EQ(single.deps, planned.deps) << planned.name;
       EXPECT_EQ(single.launch, planned.launch) << planned.name;
       EXPECT_EQ(single.ready, planned.ready) << planned.name;
-      EXPECT_EQ(single.files, planned.files) << planned.name;
-      EXPECT_EQ(single.shared_dirs, planned.shared_dirs) << planned.name;
+      EXPECT_EQ(single.prepare, planned.prepare) << planned.name;
     }
   }
 }

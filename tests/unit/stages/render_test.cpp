@@ -24,23 +24,31 @@ TEST(ShellQuote, QuotesWhatAShellWouldInterpret) {
 }
 
 std::string size_of(const StageSpec& spec, std::size_t file) {
-  return std::to_string(spec.files.at(file).content.size());
+  return std::to_string(test::files_of(spec).at(file).content.size());
 }
 
 TEST(RenderPlanText, ShowsEachStagesExactCommand) {
   const auto text = render_plan_text(build_plan(test::master_config(), test::subnet_facts()));
-  EXPECT_THAT(text, HasSubstr("bootstrap-docker\n  depends on: -\n  runtime:    process\n"
-                              "  command:    dockerd -H unix:///var/run/docker-bootstrap.sock -p "
-                              "/var/run/docker-bootstrap.pid --data-root=/var/lib/docker-bootstrap "
-                              "--exec-root=/var/run/docker-bootstrap --shutdown-timeout=15 "
-                              "--iptables=false --ip-masq=false --bridge=none\n"
-                              "  pid file:   /var/run/docker-bootstrap.pid\n"
-                              "  helper pid: /var/run/docker-bootstrap/containerd/containerd.pid\n"
-                              "  ready when:"));
+  EXPECT_THAT(text,
+              HasSubstr("bootstrap-docker\n  depends on: -\n  runtime:    process\n"
+                        "  command:    dockerd -H unix:///var/run/docker-bootstrap.sock -p "
+                        "/var/run/docker-bootstrap.pid --data-root=/var/lib/docker-bootstrap "
+                        "--exec-root=/var/run/docker-bootstrap --shutdown-timeout=15 "
+                        "--iptables=false --ip-masq=false --bridge=none "
+                        "--config-file=/run/kube-node-agent/bootstrap-docker.daemon.json\n"
+                        "  pid file:   /var/run/docker-bootstrap.pid\n"
+                        "  helper pid: /var/run/docker-bootstrap/containerd/containerd.pid\n"
+                        "  prepare:    write /run/kube-node-agent/bootstrap-docker.daemon.json "
+                        "(0644, 23 bytes) if it differs\n"
+                        "  ready when:"));
+  EXPECT_THAT(text, HasSubstr("  stop:       write /run/kube-node-agent/main-docker.daemon.json = "
+                              "{\"live-restore\": false} and SIGHUP, SIGTERM 500ms later, SIGKILL "
+                              "after 20s\n"));
   EXPECT_THAT(text, HasSubstr("  command:    dockerd -H unix:///var/run/docker.sock -p "
                               "/var/run/docker.pid --data-root=/var/lib/docker "
                               "--exec-root=/var/run/docker --shutdown-timeout=15 "
-                              "--bip=10.1.33.1/24 --mtu=1472\n"
+                              "--bip=10.1.33.1/24 --mtu=1472 "
+                              "--config-file=/run/kube-node-agent/main-docker.daemon.json\n"
                               "  pid file:   /var/run/docker.pid\n"
                               "  helper pid: /var/run/docker/containerd/containerd.pid\n"));
   EXPECT_THAT(text, HasSubstr("main-docker\n  depends on: flannel (first start only)\n"));
@@ -55,67 +63,83 @@ TEST(RenderPlanText, ShowsEachStagesExactCommand) {
   EXPECT_THAT(text, HasSubstr("  restarts:   after 100ms, x2 up to 30s, +/-10%, reset after 60s "
                               "ready\n"));
   EXPECT_THAT(text, HasSubstr("  stop:       SIGTERM, SIGKILL after 10s\n"));
-  EXPECT_THAT(text, HasSubstr("  stop:       SIGTERM, SIGKILL after 20s\n"));  // the dockerds
 }
 
 TEST(RenderPlanText, ShowsTheWholeContainerSpec) {
   const auto plan = build_plan(test::master_config(), test::subnet_facts());
   const auto text = render_plan_text(plan);
   const auto kubelet = test::container_of(plan[4]);
-  EXPECT_THAT(text, HasSubstr("kubelet\n  depends on: main-docker\n"
-                              "  runtime:    container in unix:///var/run/docker.sock\n"
-                              "  name:       " +
-                              kubelet.name +
-                              "\n"
-                              "  image:      gcr.io/google_containers/hyperkube-amd64:v1.3.6\n"
-                              "  command:    /hyperkube kubelet --allow-privileged "
-                              "--api-servers=http://192.168.1.50:8080 "
-                              "--config=/etc/kubernetes/manifests-multi --cluster-dns=10.0.0.10 "
-                              "--cluster-domain=cluster.local --hostname-override=node-1 --v=2\n"
-                              "  network:    host\n"
-                              "  pid:        host\n"
-                              "  privileged: yes\n"
-                              "  mounts:     /sys:/sys:ro\n"
-                              "              /var/run:/var/run\n"
-                              "              /var/lib/docker:/var/lib/docker\n"
-                              "              /var/lib/kubelet:/var/lib/kubelet:shared\n"
-                              "              /var/log/containers:/var/log/containers\n"
-                              "              /etc/kubernetes/manifests-multi:"
-                              "/etc/kubernetes/manifests-multi:ro\n"
-                              "  restart:    unless-stopped\n"
-                              "  labels:     io.kube-node-agent.managed=true\n"
-                              "              io.kube-node-agent.node=node-1\n"
-                              "              io.kube-node-agent.spec-hash=" +
-                              kubelet.labels.at(kLabelSpecHash) +
-                              "\n"
-                              "              io.kube-node-agent.stage=kubelet\n"
-                              "  files:      /etc/kubernetes/manifests-multi/kube-apiserver.json "
-                              "(0644, " +
-                              size_of(plan[4], 0) +
-                              " bytes)\n"
-                              "              /etc/kubernetes/manifests-multi/"
-                              "kube-controller-manager.json (0644, " +
-                              size_of(plan[4], 1) +
-                              " bytes)\n"
-                              "              /etc/kubernetes/manifests-multi/kube-scheduler.json "
-                              "(0644, " +
-                              size_of(plan[4], 2) +
-                              " bytes)\n"
-                              "  shared:     /var/lib/kubelet (made a shared mount first)\n"
-                              "  ready when: GET http://127.0.0.1:10248/healthz answers 2xx, and "
-                              "then the API server lists this node as Ready\n"));
+  EXPECT_THAT(text,
+              HasSubstr("kubelet\n  depends on: main-docker\n"
+                        "  runtime:    container in unix:///var/run/docker.sock\n"
+                        "  name:       " +
+                        kubelet.name +
+                        "\n"
+                        "  image:      gcr.io/google_containers/hyperkube-amd64:v1.3.6\n"
+                        "  command:    /hyperkube kubelet --allow-privileged "
+                        "--api-servers=http://192.168.1.50:8080 "
+                        "--config=/etc/kubernetes/manifests-multi --cluster-dns=10.0.0.10 "
+                        "--cluster-domain=cluster.local --hostname-override=node-1 --v=2\n"
+                        "  network:    host\n"
+                        "  pid:        host\n"
+                        "  privileged: yes\n"
+                        "  mounts:     /sys:/sys:ro\n"
+                        "              /var/run:/var/run\n"
+                        "              /var/lib/docker:/var/lib/docker\n"
+                        "              /var/lib/kubelet:/var/lib/kubelet:shared\n"
+                        "              /var/log/containers:/var/log/containers\n"
+                        "              /etc/kubernetes/manifests-multi:"
+                        "/etc/kubernetes/manifests-multi:ro\n"
+                        "  restart:    unless-stopped\n"
+                        "  labels:     io.kube-node-agent.managed=true\n"
+                        "              io.kube-node-agent.node=node-1\n"
+                        "              io.kube-node-agent.spec-hash=" +
+                        kubelet.labels.at(kLabelSpecHash) +
+                        "\n"
+                        "              io.kube-node-agent.stage=kubelet\n"
+                        "  prepare:    write /etc/kubernetes/manifests-multi/kube-apiserver.json "
+                        "(0644, " +
+                        size_of(plan[4], 0) +
+                        " bytes) if it differs\n"
+                        "              write /etc/kubernetes/manifests-multi/"
+                        "kube-controller-manager.json (0644, " +
+                        size_of(plan[4], 1) +
+                        " bytes) if it differs\n"
+                        "              write /etc/kubernetes/manifests-multi/kube-scheduler.json "
+                        "(0644, " +
+                        size_of(plan[4], 2) +
+                        " bytes) if it differs\n"
+                        "              make /var/lib/kubelet a shared mount (bound onto itself "
+                        "unless it is a mount point)\n"
+                        "              create what is missing of /sys, /var/run, /var/lib/docker, "
+                        "/var/lib/kubelet, /var/log/containers, /etc/kubernetes/manifests-multi\n"
+                        "  ready when: GET http://127.0.0.1:10248/healthz answers 2xx\n"
+                        "  then:       the API server http://192.168.1.50:8080 lists node node-1 "
+                        "as Ready\n"));
   EXPECT_THAT(text, HasSubstr("  pid:        private\n  privileged: no\n"));  // etcd
 }
 
-TEST(RenderPlanText, ShowsWhatEachProbeActionWaitsFor) {
-  const auto text = render_plan_text(build_plan(test::master_config(), test::subnet_facts()));
+TEST(RenderPlanText, ShowsTheStepAfterEachProbeWithItsValues) {
+  auto cfg = test::master_config();
+  cfg.flannel_network = "10.1.0.0/16";
+  cfg.flannel_backend = "vxlan";
+  const auto text = render_plan_text(build_plan(cfg, test::subnet_facts()));
   EXPECT_THAT(text, HasSubstr("  ready when: GET http://127.0.0.1:2379/health answers 2xx with "
-                              "\"true\" in the body, and then flannel's network config is stored "
-                              "in etcd\n"));
+                              "\"true\" in the body\n"
+                              "  then:       store flannel's network config in etcd at "
+                              "http://127.0.0.1:2379 (API v2): key /coreos.com/network/config = "
+                              "{\"Network\":\"10.1.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}\n"));
   EXPECT_THAT(text, HasSubstr("  ready when: GET http://localhost/_ping over unix socket "
-                              "/var/run/docker.sock answers 2xx with \"OK\" in the body, and then "
-                              "the airgap images (paths.image_dir/*.tar) are loaded into the "
-                              "daemon\n"));
+                              "/var/run/docker.sock answers 2xx with \"OK\" in the body\n"
+                              "  then:       load the airgap images "
+                              "/var/lib/kube-node-agent/images/*.tar that the daemon at "
+                              "unix:///var/run/docker.sock lacks\n"));
+}
+
+TEST(RenderPlanText, ShowsTheBridgeMainDockerDeletesFirst) {
+  const auto text = render_plan_text(build_plan(test::worker_config(), test::subnet_facts()));
+  EXPECT_THAT(text, HasSubstr("delete the link docker0 if it exists without the address "
+                              "10.1.33.1/24\n"));
 }
 
 TEST(RenderPlanText, ListsTheKubeconfigWithoutItsContent) {
@@ -124,16 +148,18 @@ TEST(RenderPlanText, ListsTheKubeconfigWithoutItsContent) {
   cfg.api_token = "s3cr3t-token";
   const auto plan = build_plan(cfg, PlanFacts{});
   const auto text = render_plan_text(plan);
-  EXPECT_THAT(text, HasSubstr("  files:      /var/lib/kube-node-agent/kubeconfig (0600, " +
-                              size_of(plan[3], 0) + " bytes)\n"));
+  EXPECT_THAT(text, HasSubstr("  prepare:    write /var/lib/kube-node-agent/kubeconfig (0600, " +
+                              size_of(plan[3], 0) + " bytes) if it differs\n"));
+  EXPECT_THAT(text, HasSubstr("  then:       the API server http://192.168.1.50:8080 lists node "
+                              "node-1 as Ready (asked with the bearer token)\n"));
   EXPECT_THAT(text, Not(HasSubstr("s3cr3t")));
-  EXPECT_THAT(text, Not(HasSubstr("192.168.1.50:8080")));  // only in the file
 }
 
 TEST(RenderPlanText, QuotesPlaceholdersOfFactsNotKnownYet) {
   const auto text = render_plan_text(build_plan(test::worker_config(), PlanFacts{}));
   EXPECT_THAT(text, HasSubstr("--exec-root=/var/run/docker --shutdown-timeout=15 "
-                              "'--bip=${FLANNEL_SUBNET}' '--mtu=${FLANNEL_MTU}'\n"));
+                              "'--bip=${FLANNEL_SUBNET}' '--mtu=${FLANNEL_MTU}' "
+                              "--config-file=/run/kube-node-agent/main-docker.daemon.json\n"));
 }
 
 TEST(RenderPlanText, RedactsSecretLookingEnv) {
@@ -203,19 +229,49 @@ TEST(RenderPlanJson, HoldsFilesSharedDirsAndProbeActions) {
   ASSERT_EQ(kubelet["name"], "kubelet");
   ASSERT_EQ(kubelet["files"].size(), 4u);
   for (std::size_t i = 0; i < 4; ++i) {
-    EXPECT_EQ(kubelet["files"][i]["path"], plan[4].files[i].path);
-    EXPECT_EQ(kubelet["files"][i]["content"], plan[4].files[i].content);
-    EXPECT_EQ(kubelet["files"][i]["size"], plan[4].files[i].content.size());
+    const auto files = test::files_of(plan[4]);
+    EXPECT_EQ(kubelet["files"][i]["path"], files[i].path);
+    EXPECT_EQ(kubelet["files"][i]["content"], files[i].content);
+    EXPECT_EQ(kubelet["files"][i]["size"], files[i].content.size());
+    // The same, as the steps they are.
+    EXPECT_EQ(kubelet["prepare"][i]["step"], "write_file");
+    EXPECT_EQ(kubelet["prepare"][i]["path"], files[i].path);
+    EXPECT_EQ(kubelet["prepare"][i]["content"], files[i].content);
   }
   EXPECT_EQ(kubelet["files"][0]["mode"], "0600");
   EXPECT_EQ(kubelet["files"][1]["mode"], "0644");
   EXPECT_EQ(kubelet["shared_dirs"], nlohmann::json::parse(R"(["/var/lib/kubelet"])"));
-  EXPECT_EQ(kubelet["ready"]["action"], kActionNodeReady);
-  EXPECT_EQ(json["stages"][1]["ready"]["action"], kActionFlannelConfig);
-  EXPECT_EQ(json["stages"][3]["ready"]["action"], kActionLoadImages);
-  EXPECT_EQ(json["stages"][5]["ready"]["action"], "");
+  EXPECT_EQ(kubelet["prepare"][4]["step"], "shared_mount");
+  EXPECT_EQ(kubelet["prepare"][4]["dir"], "/var/lib/kubelet");
+  EXPECT_EQ(kubelet["prepare"][5]["step"], "make_dirs");
+  EXPECT_EQ(kubelet["prepare"][5]["dirs"][0], "/sys");
+  EXPECT_EQ(kubelet["ready"]["then"]["step"], "node_ready");
+  EXPECT_EQ(kubelet["ready"]["then"]["api_server"], "http://192.168.1.50:8080");
+  EXPECT_EQ(kubelet["ready"]["then"]["node_name"], "node-1");
+  EXPECT_EQ(kubelet["ready"]["then"]["token"], "");
+  const auto& etcd_then = json["stages"][1]["ready"]["then"];
+  EXPECT_EQ(etcd_then["step"], "store_flannel_config");
+  EXPECT_EQ(etcd_then["etcd_endpoint"], "http://127.0.0.1:2379");
+  EXPECT_EQ(etcd_then["etcd_api"], "v2");
+  EXPECT_EQ(etcd_then["key"], "/coreos.com/network/config");
+  EXPECT_EQ(etcd_then["value"], R"({"Network":"10.1.0.0/16","Backend":{"Type":"udp"}})");
+  nlohmann::json bridge;
+  for (const auto& step : json["stages"][3]["prepare"])
+    if (step["step"] == "delete_stale_bridge") bridge = step;
+  EXPECT_EQ(bridge["link"], "docker0");
+  EXPECT_EQ(bridge["keep_cidr"], "10.1.33.1/24");
+  EXPECT_EQ(bridge["description"],
+            "delete the link docker0 if it exists without the address 10.1.33.1/24");
+  EXPECT_EQ(json["stages"][3]["ready"]["then"]["step"], "load_airgap_images");
+  EXPECT_EQ(json["stages"][3]["ready"]["then"]["docker_socket"], "/var/run/docker.sock");
+  EXPECT_EQ(json["stages"][3]["ready"]["then"]["image_dir"], "/var/lib/kube-node-agent/images");
+  EXPECT_TRUE(json["stages"][5]["ready"]["then"].is_null());
   EXPECT_EQ(json["stages"][5]["files"][0]["path"], "/var/lib/kube-node-agent/kubeconfig");
-  EXPECT_EQ(json["stages"][0]["files"], nlohmann::json::array());
+  EXPECT_EQ(json["stages"][0]["files"][0]["path"],
+            "/run/kube-node-agent/bootstrap-docker.daemon.json");
+  EXPECT_EQ(json["stages"][0]["reload_before_stop"]["path"],
+            "/run/kube-node-agent/bootstrap-docker.daemon.json");
+  EXPECT_EQ(json["stages"][0]["reload_before_stop"]["settle_ms"], 500);
   EXPECT_EQ(json["stages"][0]["shared_dirs"], nlohmann::json::array());
 }
 
@@ -225,6 +281,7 @@ TEST(RenderPlanJson, RedactsTheTokenInTheKubeconfig) {
   cfg.api_token = "s3cr3t-token";
   const auto json = render_plan_json(build_plan(cfg, PlanFacts{}));
   EXPECT_EQ(json.dump().find("s3cr3t"), std::string::npos);
+  EXPECT_EQ(json["stages"][3]["ready"]["then"]["token"], "<redacted>");
   const auto kubeconfig =
       nlohmann::json::parse(json["stages"][3]["files"][0]["content"].get<std::string>());
   EXPECT_EQ(kubeconfig["users"][0]["user"]["token"], "<redacted>");

@@ -41,8 +41,26 @@ inline void PrintTo(const ContainerSpec& c, std::ostream* os) {
 inline void PrintTo(const ProbeSpec& p, std::ostream* os) {
   *os << stages::describe_probe(p);
 }
-inline void PrintTo(const StageFile& f, std::ostream* os) {
+inline void PrintTo(const WriteFile& f, std::ostream* os) {
   *os << f.path << " mode " << stages::format_mode(f.mode) << ":\n" << f.content;
+}
+inline void PrintTo(const SharedMount& s, std::ostream* os) {
+  *os << stages::describe_step(s);
+}
+inline void PrintTo(const DeleteStaleBridge& b, std::ostream* os) {
+  *os << stages::describe_step(b);
+}
+inline void PrintTo(const MakeDirs& d, std::ostream* os) {
+  *os << stages::describe_step(d);
+}
+inline void PrintTo(const StoreFlannelConfig& s, std::ostream* os) {
+  *os << stages::describe_after(s);
+}
+inline void PrintTo(const LoadAirgapImages& l, std::ostream* os) {
+  *os << stages::describe_after(l);
+}
+inline void PrintTo(const NodeReady& n, std::ostream* os) {
+  *os << stages::describe_after(n) << " token=" << n.token;
 }
 
 }  // namespace kna
@@ -81,6 +99,17 @@ inline StageSpec stage_of(const Config& cfg, const std::string& name,
   auto spec = build_stage(cfg, name, facts);
   if (!spec) ADD_FAILURE() << "build_stage(" << name << "): " << spec.error().message;
   return spec ? spec.value() : StageSpec{};
+}
+
+// The files the stage writes before it launches (its WriteFile steps), in order.
+inline std::vector<WriteFile> files_of(const StageSpec& spec) {
+  return steps_of<WriteFile>(spec.prepare);
+}
+// The folders it makes shared mounts before it launches.
+inline std::vector<std::string> shared_dirs_of(const StageSpec& spec) {
+  std::vector<std::string> dirs;
+  for (const auto& m : steps_of<SharedMount>(spec.prepare)) dirs.push_back(m.dir);
+  return dirs;
 }
 
 inline ProcessSpec process_of(const StageSpec& spec) {
