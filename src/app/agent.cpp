@@ -142,13 +142,13 @@ int run_agent(const LoadedConfig& loaded) {
   AgentMetrics metrics;
   metrics.set_agent_restarts(agent_restarts);
   bool checkpointing = static_cast<bool>(boot);
+  // Written off the loop (a fsync per transition); only the newest one pending is written.
+  CheckpointWriter checkpoints(checkpoint_path);
+  auto current_checkpoint = [&] {
+    return Checkpoint{boot_id_now, agent_restarts, histories(supervisor.status())};
+  };
   auto save_checkpoint_now = [&] {
-    if (!checkpointing) return;
-    const Checkpoint cp{boot_id_now, agent_restarts, histories(supervisor.status())};
-    if (auto saved = save_checkpoint(checkpoint_path, cp); !saved) {
-      spdlog::warn("checkpoint: {}; status after an agent restart will start from zero",
-                   saved.error().message);
-    }
+    if (checkpointing) checkpoints.submit(current_checkpoint());
   };
   auto publish = [&] {
     const auto stages = supervisor.status();
@@ -191,7 +191,11 @@ int run_agent(const LoadedConfig& loaded) {
         }
         spdlog::info("SIGUSR2: re-executing {}; every stage keeps running and is adopted",
                      self.value().executable);
-        save_checkpoint_now();
+        if (checkpointing) {
+          if (auto saved = checkpoints.write_now(current_checkpoint()); !saved)
+            spdlog::warn("checkpoint: {}; status after the re-exec will start from zero",
+                         saved.error().message);
+        }
         notify_reloading();
         server.stop();
         spdlog::default_logger()->flush();
@@ -218,8 +222,7 @@ int run_agent(const LoadedConfig& loaded) {
             publish();
             // Nothing runs any more: the next agent starts afresh, not as a restart.
             checkpointing = false;
-            std::error_code ignored;
-            std::filesystem::remove(checkpoint_path, ignored);
+            checkpoints.remove();
             server.stop();
             subnets.stop();
             signals.cancel();

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -128,6 +129,71 @@ std::vector<StageHistory> histories(const std::vector<StageStatus>& stages) {
   out.reserve(stages.size());
   for (const auto& s : stages) out.push_back({s.name, s.restarts, s.last_exit, s.last_error});
   return out;
+}
+
+CheckpointWriter::CheckpointWriter(std::string path)
+    : path_(std::move(path)), thread_([this] { run(); }) {}
+
+CheckpointWriter::~CheckpointWriter() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    pending_.reset();
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void CheckpointWriter::submit(Checkpoint checkpoint) {
+  {
+    std::lock_guard lock(mu_);
+    if (removed_ || stopping_) return;
+    pending_ = std::move(checkpoint);
+  }
+  wake_.notify_all();
+}
+
+Status CheckpointWriter::write_now(const Checkpoint& checkpoint) {
+  {
+    std::lock_guard lock(mu_);
+    pending_.reset();  // older than this one
+  }
+  std::lock_guard file(file_mu_);
+  return save_checkpoint(path_, checkpoint);
+}
+
+void CheckpointWriter::remove() {
+  {
+    std::lock_guard lock(mu_);
+    removed_ = true;
+    pending_.reset();
+  }
+  std::lock_guard file(file_mu_);
+  std::error_code ignored;
+  std::filesystem::remove(path_, ignored);
+}
+
+void CheckpointWriter::run() {
+  for (;;) {
+    Checkpoint next;
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [this] { return stopping_ || pending_.has_value(); });
+      if (stopping_) return;
+      next = std::move(*pending_);
+      pending_.reset();
+    }
+    std::lock_guard file(file_mu_);
+    {
+      // remove() may have come between taking the checkpoint and the file lock.
+      std::lock_guard lock(mu_);
+      if (removed_) continue;
+    }
+    if (auto saved = save_checkpoint(path_, next); !saved) {
+      spdlog::warn("checkpoint: {}; status after an agent restart will start from zero",
+                   saved.error().message);
+    }
+  }
 }
 
 }  // namespace kna::app

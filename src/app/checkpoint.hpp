@@ -5,8 +5,11 @@
 // boot or of an unknown format version is ignored with a log line. Recovery itself needs none of
 // it: the runtimes prove what is running (include/kna/runtime.hpp).
 
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kna/error.hpp"
@@ -31,6 +34,37 @@ Result<Checkpoint> parse_checkpoint(const std::string& text);
 // info line saying why) otherwise, also when there is none.
 std::optional<Checkpoint> load_checkpoint(const std::string& path, const std::string& boot_id);
 Status save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
+
+// Writes checkpoints on a thread of its own, so that the loop never waits for a file's fsync: only
+// the newest submitted one is written, and a failure is logged (status after an agent restart then
+// starts from zero; nothing else depends on it).
+class CheckpointWriter {
+ public:
+  explicit CheckpointWriter(std::string path);
+  ~CheckpointWriter();  // waits for a write in flight; drops what is pending
+  CheckpointWriter(const CheckpointWriter&) = delete;
+  CheckpointWriter& operator=(const CheckpointWriter&) = delete;
+
+  // Returns at once (any thread).
+  void submit(Checkpoint checkpoint);
+  // Writes `checkpoint` before returning, after any write in flight (before a re-exec).
+  Status write_now(const Checkpoint& checkpoint);
+  // After an ordered stop: drops what is pending, waits for a write in flight, removes the file;
+  // later submissions are ignored.
+  void remove();
+
+ private:
+  void run();
+
+  std::string path_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::mutex file_mu_;  // one writer of the file at a time
+  std::optional<Checkpoint> pending_;
+  bool stopping_{false};
+  bool removed_{false};
+  std::thread thread_;
+};
 
 // The histories of the stages as status shows them now.
 std::vector<StageHistory> histories(const std::vector<StageStatus>& stages);

@@ -7,6 +7,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -89,6 +91,45 @@ TEST(Checkpoint, HistoriesComeFromStatus) {
   const auto h = histories({s});
   ASSERT_EQ(h.size(), 1u);
   EXPECT_EQ(h[0], (StageHistory{"etcd", 4, std::nullopt, "x"}));
+}
+
+// The writer runs on a thread: poll (bounded) for what it is to write.
+bool eventually(const std::function<bool()>& done) {
+  for (int i = 0; i < 500; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+TEST_F(CheckpointFile, TheWriterWritesTheNewestSubmittedOneOffTheCallersThread) {
+  CheckpointWriter writer(path_.string());
+  auto older = sample();
+  older.agent_restarts = 1;
+  writer.submit(older);
+  writer.submit(sample());
+  EXPECT_TRUE(eventually([&] {
+    auto loaded = load_checkpoint(path_, "boot-1");
+    return loaded && *loaded == sample();
+  }));
+}
+
+TEST_F(CheckpointFile, WriteNowIsOnDiskWhenItReturns) {
+  CheckpointWriter writer(path_.string());
+  ASSERT_TRUE(writer.write_now(sample()));
+  auto loaded = load_checkpoint(path_, "boot-1");
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(*loaded, sample());
+}
+
+TEST_F(CheckpointFile, RemoveDeletesItAndLaterSubmissionsAreIgnored) {
+  CheckpointWriter writer(path_.string());
+  ASSERT_TRUE(writer.write_now(sample()));
+  writer.remove();
+  EXPECT_FALSE(fs::exists(path_));
+  writer.submit(sample());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(fs::exists(path_)) << "an ordered stop's removal must stay removed";
 }
 
 }  // namespace
