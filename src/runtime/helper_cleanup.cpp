@@ -4,8 +4,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <optional>
 #include <string_view>
+#include <utility>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -44,6 +48,14 @@ struct HelperSweep : std::enable_shared_from_this<HelperSweep> {
           remove(path, check.detail);
           break;
         case Kind::foreign:
+          if (auto other = other_program(path, check.pid)) {
+            // The pid was reused (the file is from another boot or PID namespace, e.g. a
+            // container restarted over the same exec root): the program would wait for a helper
+            // that is not there. The file goes; the process is not ours and is left alone.
+            remove(path,
+                   fmt::format("pid {} is now {}, not {}", check.pid, other->first, other->second));
+            break;
+          }
           spdlog::warn(
               "{}: helper pid file \"{}\" names pid {}, which is not ours ({}); leaving it", stage,
               path, check.pid, check.detail);
@@ -87,6 +99,19 @@ struct HelperSweep : std::enable_shared_from_this<HelperSweep> {
     std::string_view why = message;  // stop_orphan's messages start with the stage's name
     if (why.starts_with(stage + ": ")) why.remove_prefix(stage.size() + 2);
     errors.push_back(fmt::format("helper pid file \"{}\": {}", path, why));
+  }
+
+  // A helper's pid file is named after its program (containerd.pid): the live process's name
+  // and the program's when they differ, nullopt when they match or cannot be read.
+  static std::optional<std::pair<std::string, std::string>> other_program(const std::string& path,
+                                                                          int pid) {
+    const std::string program = std::filesystem::path(path).stem().string();
+    std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
+    std::string comm;
+    if (!std::getline(in, comm) || comm.empty() || program.empty()) return std::nullopt;
+    // comm holds at most 15 characters of the name.
+    if (program.compare(0, comm.size(), comm) == 0) return std::nullopt;
+    return std::make_pair(comm, program);
   }
 
   void remove(const std::string& path, const std::string& why) {

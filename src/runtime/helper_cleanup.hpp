@@ -20,7 +20,10 @@ namespace kna {
 //   stale   (no pid, a dead pid, or a zombie) the file is removed;
 //   ours    (alive with this stage's marker, which dockerd's containerd inherits from dockerd)
 //           stopped with stop_orphan (SIGTERM, SIGKILL after `budget`), then the file is removed;
-//   foreign left alone with a warning: the program will report its own error;
+//   foreign (alive without this stage's marker) never touched; its file is removed when the
+//           process is another program than the file's name says (containerd.pid naming a
+//           "sleep": the pid was reused after a reboot or in a new PID namespace), else left
+//           with a warning (the program will report its own error);
 //   error   (unreadable) reported, and the other files handled all the same.
 // `done` runs once on the loop, never before this returns: true when a helper had to be stopped,
 // false when none had; an Error naming every file that could not be cleared. Loop thread only;

@@ -43,6 +43,12 @@ class HelperCleanupTest : public ::testing::Test {
     paths_.push_back(path);
     return path.string();
   }
+  // `file` itself (a helper's pid file is named after its program) in a folder of its own.
+  std::string named(const std::string& file) {
+    const auto dir = temp_path("dir-" + file);
+    std::filesystem::create_directories(dir);
+    return dir + "/" + file;
+  }
   static void write_pid(const std::string& path, int pid) { std::ofstream(path) << pid << "\n"; }
   // A live process with `env` as its whole environment, our child (a helper re-parented to the
   // agent is the agent's child too).
@@ -173,7 +179,8 @@ TEST_F(HelperCleanupTest, HelperIgnoringSigtermIsKilledWhenTheBudgetRunsOut) {
 
 TEST_F(HelperCleanupTest, LiveProcessWithoutOurMarkerIsLeftAlone) {
   const int stranger = spawn({"PATH=/usr/bin"});
-  const auto pidfile = temp_path("foreign.pid");
+  // Named after the program it names: it may really be that helper, only not ours.
+  const auto pidfile = named("kna_test_child.pid");
   write_pid(pidfile, stranger);
   start({pidfile});
   ASSERT_TRUE(finish());
@@ -185,9 +192,26 @@ TEST_F(HelperCleanupTest, LiveProcessWithoutOurMarkerIsLeftAlone) {
                             std::to_string(stranger) + ", which is not ours"));
 }
 
+// A container restarted over the same exec root (a new PID namespace), or a reboot: dockerd's
+// containerd.pid names a pid that is now some other program. dockerd would wait 15 s for it and
+// fail; the file goes, the process is never touched.
+TEST_F(HelperCleanupTest, AFileNamingAnotherProgramIsStaleAndItsProcessLeftAlone) {
+  const int stranger = spawn({"PATH=/usr/bin"});
+  const auto pidfile = named("containerd.pid");
+  write_pid(pidfile, stranger);
+  start({pidfile});
+  ASSERT_TRUE(finish());
+  ASSERT_TRUE(*result_) << result_->error().message;
+  EXPECT_FALSE(result_->value()) << "nothing was stopped";
+  EXPECT_TRUE(process_alive(stranger)) << "never touch a process we cannot prove is ours";
+  EXPECT_FALSE(std::filesystem::exists(pidfile));
+  EXPECT_TRUE(log_.contains("removed helper pid file \"" + pidfile + "\": pid " +
+                            std::to_string(stranger) + " is now kna_test_child, not containerd"));
+}
+
 TEST_F(HelperCleanupTest, MarkerOfAnotherStageIsNotOurs) {
   const int other = spawn({std::string(kEnvStageMarker) + "=main-docker"});
-  const auto pidfile = temp_path("other-stage.pid");
+  const auto pidfile = named("kna_test_child.pid");
   write_pid(pidfile, other);
   start({pidfile});
   ASSERT_TRUE(finish());
