@@ -85,8 +85,8 @@ Result<NetworkConfigOutcome> ensure_network_config(EtcdClient& etcd, const std::
                                                    const std::string& backend) {
   if (network.empty()) return Error{"flannel network config: the network is empty"};
   if (backend.empty()) return Error{"flannel network config: the backend type is empty"};
-  auto outcome = ensure_json_value(etcd, flannel_config_key(prefix),
-                                   flannel_network_config(network, backend));
+  auto outcome =
+      ensure_json_value(etcd, flannel_config_key(prefix), flannel_network_config(network, backend));
   if (!outcome) return Error{"flannel network config: " + outcome.error().message};
   return outcome;
 }
