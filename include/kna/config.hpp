@@ -86,6 +86,7 @@ struct Paths {
   std::string image_dir{"/var/lib/kube-node-agent/images"};  // *.tar loaded at start (airgap)
   // Written by the agent (mode 0600) for kubelet and kube-proxy from Kubernetes v1.6.
   std::string kubeconfig{"/var/lib/kube-node-agent/kubeconfig"};
+  bool operator==(const Paths&) const = default;
 };
 
 // The master's control plane, run by its kubelet as static pods from paths.kubelet_manifests_dir.
@@ -96,6 +97,15 @@ struct ControlPlaneConfig {
   std::string scheduler_image;
   std::string service_cluster_ip_range{"10.0.0.1/24"};  // holds DNS_SERVER_IP
   bool operator==(const ControlPlaneConfig&) const = default;
+};
+
+// PID-1 duties in a container (src/platform/container_init): cgroups, / shared, the host name.
+enum class ContainerInit { auto_detect, on, off };
+
+struct InitConfig {
+  ContainerInit container{ContainerInit::auto_detect};  // auto: when the agent is PID 1
+  bool hostname{false};  // set the host name to node_name (as Resin's start.sh did)
+  bool operator==(const InitConfig&) const = default;
 };
 
 struct Config {
@@ -127,6 +137,8 @@ struct Config {
 
   std::string log_level{"info"};  // trace, debug, info, warn, error, critical, off
   LogFormat log_format{LogFormat::text};
+
+  InitConfig init;
 
   const StageConfig& stage(const std::string& name) const { return stages.at(name); }
 };

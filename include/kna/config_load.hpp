@@ -59,6 +59,7 @@ struct LoadedConfig {
   Config config;
   std::string file_used;                       // empty when no file was read
   std::map<std::string, ValueSource> sources;  // dotted key ("paths.run_dir") → where it came from
+  ConfigInputs inputs;  // what it was loaded from: a reload (SIGHUP) reads the same file and flags
 };
 
 // Throws ConfigError naming each bad option, its source, the bad value and what would be valid.

@@ -172,6 +172,7 @@ struct StageSpec {
   BackoffPolicy backoff;
   Millis stop_timeout{10'000};
   std::vector<HostStep> prepare;  // run in order before each launch
+  bool operator==(const StageSpec&) const = default;
 };
 
 // The steps of one kind in `steps`, in order (the files a stage writes, for instance).

@@ -69,6 +69,8 @@ struct StageStatus {
   std::optional<int> pid;
   std::optional<ExitStatus> last_exit;
   std::string last_error;
+  // Running or unready: why the latest readiness probe failed (empty once it passed).
+  std::string probe_detail;
   std::optional<TimePoint> next_retry;  // in backoff: when the next launch happens
   std::vector<std::string> deps;
 };
@@ -112,6 +114,14 @@ class Supervisor {
   // Stops and starts `stage` (and whatever restarts with it) now, without backoff; e.g. when the
   // flannel subnet changed. Ignored while stopping.
   void restart(const std::string& stage, const std::string& reason);
+
+  // A new configuration: `stages` replaces every stage's specification (the same stages with the
+  // same dependencies, else an error and nothing changes). The stages named in `changed` restart
+  // now, each with what restarts with it (a changed stage restarted by a changed dependency is
+  // not restarted twice); the others are left alone, and use their new specification at their
+  // next launch. Ignored while stopping (an error).
+  Status reconfigure(std::vector<StageSpec> stages, const std::vector<std::string>& changed,
+                     const std::string& reason);
 
   std::vector<StageStatus> status() const;
   bool all_ready() const;

@@ -17,6 +17,8 @@
 #include "app/metrics.hpp"
 #include "app/node_prober.hpp"
 #include "app/preparing_runtime.hpp"
+#include "app/reload.hpp"
+#include "app/service_notifier.hpp"
 #include "app/subnet_tracker.hpp"
 #include "app/version.hpp"
 #include "config/report.hpp"
@@ -24,6 +26,7 @@
 #include "kna/supervisor.hpp"
 #include "platform/boot_id.hpp"
 #include "platform/child_reaper.hpp"
+#include "platform/container_init.hpp"
 #include "platform/sd_notify.hpp"
 #include "platform/self_exec.hpp"
 #include "runtime/asio_dispatcher.hpp"
@@ -49,16 +52,32 @@ Status make_own_dirs(const Config& cfg) {
   return kOk;
 }
 
-std::string count_ready(const std::vector<StageStatus>& stages) {
-  int ready = 0;
-  for (const auto& s : stages) ready += s.state == StageState::ready ? 1 : 0;
-  return std::to_string(ready) + "/" + std::to_string(stages.size()) + " stages ready";
+// PID 1 of a container: cgroups as dockerd needs them, / shared, the host name; before anything
+// is forked. An error is fatal: no daemon could run without it.
+Status init_container(const Config& cfg) {
+  auto steps = setup_cgroups(CgroupTree{}, system_mounts());
+  if (!steps) return steps.error();
+  for (const auto& step : steps.value()) spdlog::info("container init: {}", step);
+  if (steps.value().empty()) spdlog::info("container init: cgroups already in place");
+  if (auto shared = make_root_shared(system_mounts()); !shared) {
+    return Error{
+        "cannot make / a shared mount (the kubelet's volumes would not reach dockerd's "
+        "containers): " +
+        shared.error().message};
+  }
+  spdlog::info("container init: / is a shared mount");
+  if (cfg.init.hostname) {
+    if (auto named = set_host_name(cfg.node_name); !named) return named.error();
+    spdlog::info("container init: host name set to {}", cfg.node_name);
+  }
+  return kOk;
 }
 
 }  // namespace
 
 int run_agent(const LoadedConfig& loaded) {
-  const Config& cfg = loaded.config;
+  // Replaced by a reload (SIGHUP); everything below reads it at the time it needs it.
+  Config cfg = loaded.config;
   // Before anything else: after an upgrade /proc/self/exe names the deleted old binary.
   auto self = capture_self();
   if (!configure_logging(cfg.log_level, cfg.log_format)) return kExitConfig;
@@ -67,6 +86,15 @@ int run_agent(const LoadedConfig& loaded) {
   if (!loaded.file_used.empty()) spdlog::info("configuration file {}", loaded.file_used);
   for (const auto& line : startup_report(cfg)) spdlog::info("{}", line);
 
+  const bool pid1 = getpid() == 1;
+  if (cfg.init.container == ContainerInit::on ||
+      (cfg.init.container == ContainerInit::auto_detect && pid1)) {
+    if (auto init = init_container(cfg); !init) {
+      spdlog::critical("container init: {}", init.error().message);
+      return kExitConfig;
+    }
+  }
+
   if (auto dirs = make_own_dirs(cfg); !dirs) {
     spdlog::critical("{}", dirs.error().message);
     return 1;
@@ -74,7 +102,7 @@ int run_agent(const LoadedConfig& loaded) {
 
   // Orphans of our children (dockerd's containerd after dockerd died) become ours to reap and
   // to clean up, in every mode; as PID 1 they are ours anyway.
-  if (getpid() != 1) {
+  if (!pid1) {
     if (auto sub = ChildReaper::become_subreaper(); !sub) spdlog::warn("{}", sub.error().message);
   }
 
@@ -132,12 +160,12 @@ int run_agent(const LoadedConfig& loaded) {
     return 1;
   }
 
-  const api::AgentIdentity who{cfg.node_name,
-                               cfg.role == Role::master ? "master" : "worker",
-                               kVersion,
-                               static_cast<int>(getpid()),
-                               dispatcher.wall_now(),
-                               agent_restarts};
+  api::AgentIdentity who{cfg.node_name,
+                         cfg.role == Role::master ? "master" : "worker",
+                         kVersion,
+                         static_cast<int>(getpid()),
+                         dispatcher.wall_now(),
+                         agent_restarts};
   api::StatusBoard board;
   AgentMetrics metrics;
   metrics.set_agent_restarts(agent_restarts);
@@ -150,10 +178,26 @@ int run_agent(const LoadedConfig& loaded) {
   auto save_checkpoint_now = [&] {
     if (checkpointing) checkpoints.submit(current_checkpoint());
   };
+  // systemd (Type=notify): READY=1 once every stage is ready, STATUS=, the watchdog. Without
+  // NOTIFY_SOCKET every message is dropped.
+  ServiceNotifierOptions notify_options;
+  notify_options.watchdog = watchdog_interval();
+  ServiceNotifier notifier(
+      dispatcher, [](const std::string& message) { return notify_raw(message); },
+      [&] {
+        return ServiceNotifier::Snapshot{supervisor.status(), supervisor.stopping()};
+      },
+      notify_options);
+  if (notify_options.watchdog)
+    spdlog::info(
+        "systemd watchdog: WatchdogSec={}; pinging every {}",
+        fmt::format("{}ms", std::chrono::duration_cast<Millis>(*notify_options.watchdog).count()),
+        fmt::format("{}ms",
+                    std::chrono::duration_cast<Millis>(*notify_options.watchdog / 2).count()));
   auto publish = [&] {
     const auto stages = supervisor.status();
     board.publish(api::make_report(who, stages, supervisor.stopping(), dispatcher));
-    notify_status(count_ready(stages));
+    notifier.update();
   };
   supervisor.add_observer([&](const Transition& t) {
     metrics.record(t);
@@ -196,17 +240,71 @@ int run_agent(const LoadedConfig& loaded) {
             spdlog::warn("checkpoint: {}; status after the re-exec will start from zero",
                          saved.error().message);
         }
-        notify_reloading();
+        notifier.reloading("re-executing " + self.value().executable);
         server.stop();
         spdlog::default_logger()->flush();
         const Error failed = exec_self(self.value());
         spdlog::error("{}; carrying on as before", failed.message);
         if (auto restarted = server.start(); !restarted)
           spdlog::error("api: {}", restarted.error().message);
-        notify_ready();
+        notifier.reloaded("re-execution failed: " + failed.message);
         upgrade_signal.async_wait(on_upgrade);
       };
   upgrade_signal.async_wait(on_upgrade);
+
+  // SIGHUP: re-read the configuration. Stages whose specification changed restart (with what
+  // restarts with them); the others are left alone. An invalid or inapplicable configuration is
+  // refused and the running one kept.
+  auto reload_configuration = [&]() -> std::string {
+    LoadedConfig fresh;
+    try {
+      ConfigInputs inputs = loaded.inputs;
+      inputs.env = environment_map();
+      fresh = load_config(inputs, detect_machine());
+    } catch (const ConfigError& e) {
+      for (const auto& problem : e.problems()) spdlog::error("reload: {}", problem);
+      spdlog::error("reload refused: the new configuration is invalid; the running one is kept");
+      return "reload refused: the configuration is invalid (see the log)";
+    }
+    auto plan = plan_reload(cfg, fresh.config, current_facts(cfg));
+    if (!plan) {
+      spdlog::error("reload refused: {}; the running configuration is kept", plan.error().message);
+      return "reload refused: " + plan.error().message;
+    }
+    const Config before = cfg;
+    cfg = fresh.config;  // before the restarts: their launches resolve from it
+    if (auto applied = supervisor.reconfigure(plan.value().stages, plan.value().changed,
+                                              "the configuration changed");
+        !applied) {
+      cfg = before;
+      spdlog::error("reload refused: {}; the running configuration is kept",
+                    applied.error().message);
+      return "reload refused: " + applied.error().message;
+    }
+    if (cfg.log_level != before.log_level || cfg.log_format != before.log_format)
+      configure_logging(cfg.log_level, cfg.log_format);
+    who.node = cfg.node_name;
+    const std::string changed = describe_changed(plan.value().changed);
+    spdlog::info("reload: configuration applied; restarting {}, every other stage left alone",
+                 changed);
+    publish();
+    return "reloaded: restarted " + changed;
+  };
+  asio::signal_set reload_signal(io, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_reload =
+      [&](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        if (supervisor.stopping()) {
+          spdlog::warn("SIGHUP ignored: stopping");
+        } else {
+          spdlog::info("SIGHUP: re-reading the configuration{}",
+                       loaded.file_used.empty() ? "" : " from " + loaded.file_used);
+          notifier.reloading("reloading the configuration");
+          notifier.reloaded(reload_configuration());
+        }
+        reload_signal.async_wait(on_reload);
+      };
+  reload_signal.async_wait(on_reload);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   std::function<void(const boost::system::error_code&, int)> on_signal =
@@ -216,7 +314,7 @@ int run_agent(const LoadedConfig& loaded) {
           spdlog::warn("received signal {} while stopping: still stopping stages in order", signo);
         } else {
           spdlog::info("received signal {}: stopping every stage, dependents first", signo);
-          notify_stopping();
+          notifier.stopping();
           supervisor.stop([&] {
             spdlog::info("every stage stopped");
             publish();
@@ -227,6 +325,8 @@ int run_agent(const LoadedConfig& loaded) {
             subnets.stop();
             signals.cancel();
             upgrade_signal.cancel();
+            reload_signal.cancel();
+            notifier.stop();
             reaper->stop();
             io.stop();
           });
@@ -246,7 +346,7 @@ int run_agent(const LoadedConfig& loaded) {
                    fmt::join(report.adoptable, ", "), agent_restarts);
     supervisor.start(report.adoptable);
   });
-  notify_ready();
+  notifier.start();
   io.run();
   return 0;
 }

@@ -146,7 +146,7 @@ LoadedConfig load_config(const ConfigInputs& inputs, const MachineFacts& machine
   config::validate(layers);
   if (!layers.problems().empty()) throw ConfigError(layers.problems());
 
-  LoadedConfig loaded{config::tree_to_config(layers.tree()), file_used, {}};
+  LoadedConfig loaded{config::tree_to_config(layers.tree()), file_used, {}, inputs};
   for (const auto& [key, origin] : layers.origins()) loaded.sources[key] = origin.source;
   spdlog::debug("configuration loaded from {}", file_used.empty() ? "defaults, environment and "
                                                                     "flags"

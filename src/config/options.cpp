@@ -40,6 +40,10 @@ const std::vector<OptionName>& option_names() {
       {"log.level", "KNA_LOG_LEVEL", "--log-level",
        "trace, debug, info, warn, error, critical or off"},
       {"log.format", "KNA_LOG_FORMAT", "--log-format", "text or json"},
+      {"init.container", "KNA_CONTAINER_INIT", "--container-init",
+       "PID-1 duties before any stage (cgroups, / shared): auto (when PID 1), on or off"},
+      {"init.hostname", "KNA_SET_HOSTNAME", "--set-hostname",
+       "set the host name to the node name, as Resin's start.sh did (true/false)"},
   };
   return names;
 }

@@ -158,6 +158,11 @@ Tree config_to_tree(const Config& c) {
   t["log"] = Tree::object();
   t["log"]["level"] = c.log_level;
   t["log"]["format"] = log_format_name(c.log_format);
+  t["init"] = Tree::object();
+  t["init"]["container"] = c.init.container == ContainerInit::on    ? "on"
+                           : c.init.container == ContainerInit::off ? "off"
+                                                                    : "auto";
+  t["init"]["hostname"] = c.init.hostname;
   t["paths"] = Tree::object();
   for (const auto& [name, member] : path_fields()) t["paths"][name] = c.paths.*member;
   t["stages"] = Tree::object();
@@ -203,6 +208,11 @@ Config tree_to_config(const Tree& t) {
   c.log_level = t.at("log").at("level").get<std::string>();
   c.log_format =
       t.at("log").at("format").get<std::string>() == "json" ? LogFormat::json : LogFormat::text;
+  const auto container_init = t.at("init").at("container").get<std::string>();
+  c.init.container = container_init == "on"    ? ContainerInit::on
+                     : container_init == "off" ? ContainerInit::off
+                                               : ContainerInit::auto_detect;
+  c.init.hostname = t.at("init").at("hostname").get<bool>();
   for (const auto& [name, member] : path_fields())
     c.paths.*member = t.at("paths").at(name).get<std::string>();
   for (const auto& [name, stage] : t.at("stages").items()) c.stages[name] = tree_to_stage(stage);

@@ -67,6 +67,7 @@ class Validator {
     check_enum("log.level", "a log level",
                {"trace", "debug", "info", "warn", "error", "critical", "off"});
     check_enum("log.format", "a log format", {"text", "json"});
+    check_enum("init.container", "a container-init mode", {"auto", "on", "off"});
     for (const auto& item : l_.tree().at("paths").items()) check_path("paths." + item.key());
     for (const auto& item : l_.tree().at("stages").items()) check_stage("stages." + item.key());
   }

@@ -29,6 +29,10 @@ void Supervisor::stop(std::function<void()> done) {
 void Supervisor::restart(const std::string& stage, const std::string& reason) {
   impl_->restart(stage, reason);
 }
+Status Supervisor::reconfigure(std::vector<StageSpec> stages,
+                               const std::vector<std::string>& changed, const std::string& reason) {
+  return impl_->reconfigure(std::move(stages), changed, reason);
+}
 std::vector<StageStatus> Supervisor::status() const {
   return impl_->status();
 }
@@ -51,6 +55,7 @@ Supervisor::Impl::Impl(Dispatcher& dispatcher, Runtime& runtime, Prober& prober,
       runtime_(runtime),
       prober_(prober),
       resolve_(std::move(resolve)),
+      random_(random),
       specs_(std::move(stages)),
       graph_(specs_) {
   stages_.reserve(specs_.size());
@@ -168,6 +173,8 @@ std::vector<StageStatus> Supervisor::Impl::status() const {
     }
     st.last_exit = s.last_exit;
     st.last_error = s.last_error;
+    if (s.state == StageState::running || s.state == StageState::unready)
+      st.probe_detail = s.last_probe_detail;
     st.next_retry = s.next_retry;
     for (const auto& e : graph_.deps(i)) st.deps.push_back(name(e.stage));
     out.push_back(std::move(st));

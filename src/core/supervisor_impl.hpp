@@ -84,6 +84,8 @@ class Supervisor::Impl {
   void start(const std::vector<std::string>& adopt);
   void stop(std::function<void()> done);
   void restart(const std::string& stage, const std::string& reason);
+  Status reconfigure(std::vector<StageSpec> stages, const std::vector<std::string>& changed,
+                     const std::string& reason);
   std::vector<StageStatus> status() const;
   bool all_ready() const;
   bool stopping() const { return shutting_down_; }
@@ -148,6 +150,7 @@ class Supervisor::Impl {
   Runtime& runtime_;
   Prober& prober_;
   SpecResolver resolve_;
+  RandomSource random_;           // for the backoff of a stage whose policy a reconfigure changed
   std::vector<StageSpec> specs_;  // in start order; only until stages_ is built
   core::StageGraph graph_;
   std::vector<core::StageRecord> stages_;

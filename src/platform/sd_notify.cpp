@@ -4,6 +4,7 @@
 
 #include <time.h>
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -40,6 +41,17 @@ bool notify_reloading() {
   const auto usec = static_cast<unsigned long long>(ts.tv_sec) * 1'000'000ULL +
                     static_cast<unsigned long long>(ts.tv_nsec) / 1'000ULL;
   return send("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec));
+}
+
+bool notify_raw(std::string_view message) {
+  return send(std::string(message));
+}
+
+std::optional<std::chrono::microseconds> watchdog_interval() {
+  uint64_t usec = 0;
+  // 0: keep WATCHDOG_USEC/WATCHDOG_PID, so that a re-executed agent (same pid) finds them again.
+  if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return std::nullopt;
+  return std::chrono::microseconds(usec);
 }
 
 bool notify_status(std::string_view text) {

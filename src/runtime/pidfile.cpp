@@ -1,7 +1,9 @@
 #include "runtime/pidfile.hpp"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -38,7 +40,51 @@ std::string trim(std::string s) {
   return s.substr(first, last - first + 1);
 }
 
+// Seconds since boot at which `pid` started (/proc/PID/stat field 22), or a negative number.
+double started_since_boot(int pid) {
+  std::string stat;
+  if (!read_whole(fmt::format("/proc/{}/stat", pid), stat)) return -1;
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  // After "pid (comm)": state is field 3, starttime field 22.
+  for (int i = 3; i <= 22; ++i)
+    if (!(fields >> field)) return -1;
+  const long ticks = ::sysconf(_SC_CLK_TCK);
+  return ticks > 0 ? std::stod(field) / static_cast<double>(ticks) : -1;
+}
+
+// Seconds since boot at which `path` was last written (negative: before this boot, or unknown).
+double written_since_boot(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return -1e18;
+  timespec real{}, boot{};
+  ::clock_gettime(CLOCK_REALTIME, &real);
+  ::clock_gettime(CLOCK_BOOTTIME, &boot);
+  const double boot_at = static_cast<double>(real.tv_sec - boot.tv_sec) +
+                         static_cast<double>(real.tv_nsec - boot.tv_nsec) / 1e9;
+  return static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) / 1e9 -
+         boot_at;
+}
+
 }  // namespace
+
+std::optional<std::string> pid_reused_since(const std::string& path, int pid) {
+  const double started = started_since_boot(pid);
+  if (started < 0) return std::nullopt;
+  const double written = written_since_boot(path);
+  // Slack for clock adjustments between the write and now; a pid is not reused that fast.
+  if (started <= written + 2.0) return std::nullopt;
+  if (written < 0) {
+    return fmt::format("the file is from before this boot, and pid {} started {:.0f}s after boot",
+                       pid, started);
+  }
+  return fmt::format(
+      "pid {} started {:.0f}s after the file was written: the pid was reused (the "
+      "file is from another PID namespace, a restarted container)",
+      pid, started - written);
+}
 
 int open_pidfd(int pid) {
   return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
@@ -94,6 +140,8 @@ PidfileCheck inspect_pidfile(const std::string& path, const std::string& stage) 
     return {Kind::ours, pid,
             fmt::format("pid {} carries {}={} in its environment", pid, kEnvStageMarker, stage)};
   }
+  // Not ours; but a process younger than the file is not the one that wrote it.
+  if (auto reused = pid_reused_since(path, pid)) return {Kind::stale, pid, *reused};
   return {Kind::foreign, pid,
           fmt::format("pid {} is running and has no {}={} in its environment", pid, kEnvStageMarker,
                       stage)};

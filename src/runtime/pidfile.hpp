@@ -3,6 +3,7 @@
 // them: only a live process whose environment carries our stage marker is ours to stop.
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "kna/error.hpp"
@@ -27,7 +28,15 @@ struct PidfileCheck {
   std::string detail;  // why, for logs and errors
 };
 
+// A live process named by a pid file that nobody can prove is ours is `foreign` and left alone,
+// unless it started after the file was last written (two seconds of slack): then the pid was
+// reused — the file is from another boot or another PID namespace (a container restarted over
+// the same folders) — and the file is `stale`; the process is never touched.
 PidfileCheck inspect_pidfile(const std::string& path, const std::string& stage);
+
+// Why the process `pid` cannot be the one that wrote `path` (it started after the file's last
+// write), or nullopt.
+std::optional<std::string> pid_reused_since(const std::string& path, int pid);
 
 // A pidfd for `pid` (close-on-exec), or -1 with errno set.
 int open_pidfd(int pid);

@@ -1,6 +1,8 @@
 #include "runtime/pidfile.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -89,6 +91,38 @@ TEST_F(PidfileTest, LiveProcessWithoutMarkerIsForeign) {
   const auto c = inspect_pidfile(path_, "main-docker");
   EXPECT_EQ(c.kind, PidfileCheck::Kind::foreign);
   EXPECT_EQ(c.pid, ::getpid());
+}
+
+// A container restarted over the same folders: the file names a pid of the old PID namespace,
+// which in the new one belongs to a younger process of another program.
+TEST_F(PidfileTest, AProcessYoungerThanTheFileReusedItsPidAndTheFileIsStale) {
+  const int pid = spawn_with_env("A=1");
+  write(std::to_string(pid));
+  const timespec an_hour_ago[2] = {{::time(nullptr) - 3600, 0}, {::time(nullptr) - 3600, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, path_.c_str(), an_hour_ago, 0), 0);
+  const auto c = inspect_pidfile(path_, "main-docker");
+  EXPECT_EQ(c.kind, PidfileCheck::Kind::stale) << c.detail;
+  EXPECT_NE(c.detail.find("the pid was reused"), std::string::npos) << c.detail;
+  EXPECT_TRUE(process_alive(pid)) << "the process is left alone";
+}
+
+TEST_F(PidfileTest, AFileFromBeforeThisBootIsStale) {
+  const int pid = spawn_with_env("A=1");
+  write(std::to_string(pid));
+  const timespec long_ago[2] = {{1'000'000, 0}, {1'000'000, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, path_.c_str(), long_ago, 0), 0);
+  const auto c = inspect_pidfile(path_, "main-docker");
+  EXPECT_EQ(c.kind, PidfileCheck::Kind::stale) << c.detail;
+  EXPECT_NE(c.detail.find("before this boot"), std::string::npos) << c.detail;
+}
+
+TEST_F(PidfileTest, AnOlderProcessThanTheFileIsStillForeign) {
+  const int pid = spawn_with_env("A=1");
+  ::usleep(50'000);
+  write(std::to_string(pid));
+  const auto c = inspect_pidfile(path_, "main-docker");
+  EXPECT_EQ(c.kind, PidfileCheck::Kind::foreign) << c.detail;
+  EXPECT_FALSE(pid_reused_since(path_, pid));
 }
 
 TEST_F(PidfileTest, MarkerMustMatchTheWholeVariable) {
