@@ -84,4 +84,44 @@ KNA_AGENT_PIDS=()
 check "SIGTERM: the agent exited 0 (unshare: $rc)" [ "$rc" -eq 0 ]
 check "the stages were stopped in order" grep -q "every stage stopped" "$d/agent.log"
 check "nothing of the namespace is left" no_process_matching "$d/stage.sh|$child --fork-orphan"
+
+# --- A container restart: a new PID namespace over the same folders, with a real dockerd. The
+# pid files the old namespace left (dockerd's -p file, containerd.pid under the exec root) name
+# pids that mean something else in the new one; the next agent must come back by itself.
+if command -v dockerd >/dev/null; then
+  r=$KNA_T/restart
+  mkdir -p "$r"
+  sed -e "s|$d/|$r/|g" -e 's|"binary": "[^"]*", ||' "$d/config.json" >"$r/config.json"
+  run_pid1() {  # run_pid1 → upid, agent (the agent's pid outside its namespace)
+    unshare --pid --fork --mount-proc "$KNA_AGENT" run --config "$r/config.json" >>"$r/agent.log" 2>&1 &
+    upid=$!
+    agent=
+    for _ in $(seq 50); do
+      agent=$(pgrep -P "$upid" | head -1)
+      [ -n "$agent" ] && break
+      sleep 0.1
+    done
+  }
+  ready() { "$KNA_AGENT" status --status-socket "$r/run/agent.sock" --stage bootstrap-docker >/dev/null 2>&1; }
+  for round in "clean stop" "kill -9 of the whole namespace" "clean stop"; do
+    run_pid1
+    wait_for 60 "$round: dockerd ready under the agent as PID 1" ready
+    if [ "$round" = "clean stop" ]; then
+      kill -TERM "$agent"
+      rc=0
+      wait "$upid" || rc=$?
+      check "$round: exit 0 ($rc)" [ "$rc" -eq 0 ]
+    else
+      kill -9 "$agent"  # PID 1 dies: the kernel kills everything in the namespace
+      wait "$upid" 2>/dev/null
+      sleep 0.5
+      check "$round: left its pid files behind" [ -f "$r/b/docker.pid" ]
+    fi
+  done
+  stale=$(grep -c "stale pid file\|removed helper pid file" "$r/agent.log" || true)
+  check "a pid file from the old namespace was recognised and cleared ($stale)" [ "$stale" -ge 1 ]
+  check "no dockerd of the sandbox is left" no_process_matching "$r/b/docker.sock"
+else
+  log "SKIP: container restart with a real dockerd: dockerd is not installed"
+fi
 finish
