@@ -41,14 +41,19 @@ cat >"$d/config.json" <<JSON
 }
 JSON
 
-unshare --pid --fork --mount-proc "$KNA_AGENT" run --config "$d/config.json" >"$d/agent.log" 2>&1 &
-upid=$!
-agent=
-for _ in $(seq 50); do
-  agent=$(pgrep -P "$upid" | head -1)
-  [ -n "$agent" ] && break
-  sleep 0.1
-done
+# run_pid1 DIR → upid (unshare), agent (the agent's pid outside its namespace; PID 1 inside)
+run_pid1() {
+  unshare --pid --fork --mount-proc "$KNA_AGENT" run --config "$1/config.json" >>"$1/agent.log" 2>&1 &
+  upid=$!
+  agent=
+  for _ in $(seq 50); do
+    agent=$(pgrep -P "$upid" | head -1)
+    [ -n "$agent" ] && break
+    sleep 0.1
+  done
+}
+
+run_pid1 "$d"
 [ -n "$agent" ] || { fail "the agent started under unshare"; finish; exit 1; }
 KNA_AGENT_PIDS+=("$agent")
 wait_for 10 "the agent runs as PID 1 of its namespace" grep -q "(pid 1)" "$d/agent.log"
@@ -92,19 +97,9 @@ if command -v dockerd >/dev/null; then
   r=$KNA_T/restart
   mkdir -p "$r"
   sed -e "s|$d/|$r/|g" -e 's|"binary": "[^"]*", ||' "$d/config.json" >"$r/config.json"
-  run_pid1() {  # run_pid1 → upid, agent (the agent's pid outside its namespace)
-    unshare --pid --fork --mount-proc "$KNA_AGENT" run --config "$r/config.json" >>"$r/agent.log" 2>&1 &
-    upid=$!
-    agent=
-    for _ in $(seq 50); do
-      agent=$(pgrep -P "$upid" | head -1)
-      [ -n "$agent" ] && break
-      sleep 0.1
-    done
-  }
   ready() { "$KNA_AGENT" status --status-socket "$r/run/agent.sock" --stage bootstrap-docker >/dev/null 2>&1; }
   for round in "clean stop" "kill -9 of the whole namespace" "clean stop"; do
-    run_pid1
+    run_pid1 "$r"
     wait_for 60 "$round: dockerd ready under the agent as PID 1" ready
     if [ "$round" = "clean stop" ]; then
       kill -TERM "$agent"
