@@ -5,6 +5,7 @@
 #include <sys/un.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <thread>
@@ -112,6 +113,10 @@ Status ApiServer::start() {
     spdlog::warn("api: cannot set mode 0660 on {}: {}", socket_path_, std::strerror(errno));
   }
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  // Until the thread is in its accept loop, httplib's stop() does nothing and a stop right after
+  // the start (SIGTERM during start-up) would wait for that thread forever: wait for it.
+  for (int i = 0; i < 2'000 && !svr.is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   impl_->started = true;
   spdlog::info("api: serving on {}", socket_path_);
   return kOk;

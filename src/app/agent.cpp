@@ -1,5 +1,7 @@
 #include "app/agent.hpp"
 
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -80,6 +82,12 @@ int run_agent(const LoadedConfig& loaded) {
   Config cfg = loaded.config;
   // Before anything else: after an upgrade /proc/self/exe names the deleted old binary.
   auto self = capture_self();
+  // A parent may have left the signals we handle blocked (a mask survives exec): unblock them
+  // before any thread starts, or SIGTERM would never reach its handler.
+  sigset_t handled;
+  sigemptyset(&handled);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR2, SIGCHLD}) sigaddset(&handled, sig);
+  pthread_sigmask(SIG_UNBLOCK, &handled, nullptr);
   if (!configure_logging(cfg.log_level, cfg.log_format)) return kExitConfig;
   spdlog::info("kube-node-agent {} starting as {} node {} (pid {})", kVersion,
                cfg.role == Role::master ? "master" : "worker", cfg.node_name, getpid());
@@ -116,6 +124,11 @@ int run_agent(const LoadedConfig& loaded) {
   const int agent_restarts = previous ? previous->agent_restarts + 1 : 0;
 
   asio::io_context io;
+  // The signals are caught from here on: one that arrives before its handler is waiting (during
+  // recovery, before the API serves) is kept for it, not acted on by the default (death).
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::signal_set upgrade_signal(io, SIGUSR2);
+  asio::signal_set reload_signal(io, SIGHUP);
   AsioDispatcher dispatcher(io);
   ProcessRuntime::Options process_options;
   if (boot) process_options.record_dir = cfg.paths.run_dir + "/processes";
@@ -222,7 +235,6 @@ int run_agent(const LoadedConfig& loaded) {
   reaper->start();
 
   // SIGUSR2: upgrade in place. The stages keep running; the new binary adopts them.
-  asio::signal_set upgrade_signal(io, SIGUSR2);
   std::function<void(const boost::system::error_code&, int)> on_upgrade =
       [&](const boost::system::error_code& ec, int) {
         if (ec) return;
@@ -290,7 +302,6 @@ int run_agent(const LoadedConfig& loaded) {
     publish();
     return "reloaded: restarted " + changed;
   };
-  asio::signal_set reload_signal(io, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_reload =
       [&](const boost::system::error_code& ec, int) {
         if (ec) return;
@@ -306,7 +317,6 @@ int run_agent(const LoadedConfig& loaded) {
       };
   reload_signal.async_wait(on_reload);
 
-  asio::signal_set signals(io, SIGINT, SIGTERM);
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&](const boost::system::error_code& ec, int signo) {
         if (ec) return;

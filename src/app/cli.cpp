@@ -11,8 +11,11 @@
 
 #include "api/client.hpp"
 #include "app/agent.hpp"
+#include "app/check.hpp"
 #include "app/facts.hpp"
+#include "app/install.hpp"
 #include "app/logging.hpp"
+#include "app/reset.hpp"
 #include "app/version.hpp"
 #include "kna/catalogue.hpp"
 #include "kna/config_load.hpp"
@@ -132,6 +135,25 @@ int main_cli(int argc, char** argv) {
   status->add_option("--timeout-ms", status_opts.timeout_ms, "How long to wait for the agent")
       ->check(CLI::Range(1, 600000));
 
+  ConfigInputs reset_inputs;
+  ResetOptions reset_opts;
+  auto* reset = app.add_subcommand(
+      "reset", "Undo what an agent on this configuration did to the machine (docs/reset.md)");
+  add_config_flags(*reset, &reset_inputs);
+  reset->add_flag("--data", reset_opts.data,
+                  "Also remove the daemons' data roots, etcd's data, subnet.env and the logs");
+
+  InstallCommands install_commands(app);
+  ConfigInputs check_inputs;
+  CheckCommandOptions check_opts;
+  auto* check = app.add_subcommand(
+      "check", "Check this machine for the node: kernel, binaries, paths, ports, master");
+  add_config_flags(*check, &check_inputs);
+  check->add_option("-o,--output", check_opts.output, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  check->add_option("--timeout-ms", check_opts.timeout_ms, "Connect timeout to the master")
+      ->check(CLI::Range(1, 600000));
+
   auto* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -146,10 +168,23 @@ int main_cli(int argc, char** argv) {
     return 0;
   }
   if (*status) return cmd_status(status_opts);
+  if (*check) {
+    auto loaded = load_or_report(check_inputs);
+    return loaded ? cmd_check(loaded->config, check_opts) : kExitConfig;
+  }
+  if (auto code = install_commands.run()) return *code;
+  if (*reset) {
+    auto loaded = load_or_report(reset_inputs);
+    return loaded ? run_reset(loaded->config, reset_opts, std::cout, std::cerr) : kExitConfig;
+  }
   if (*plan) return cmd_plan(plan_inputs, plan_output);
   if (*config) return cmd_config(config_inputs, config_output);
   auto loaded = load_or_report(run_inputs);
   if (!loaded) return kExitConfig;
+  if (auto fit = preflight_for_run(loaded->config); !fit) {
+    std::cerr << "kube-node-agent: " << fit.error().message;
+    return kExitConfig;  // like an invalid configuration: nothing was started
+  }
   return run_agent(*loaded);
 }
 
