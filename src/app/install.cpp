@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -119,6 +120,9 @@ std::vector<std::string> validate(const std::string& text, const std::string& ro
   const int fd = ::mkstemp(tmpl);
   if (fd < 0) return {fmt::format("cannot create a temporary file: {}", std::strerror(errno))};
   const std::string tmp = tmpl;
+  // Removed however this returns: it may hold secrets (mkstemp made it 0600).
+  const std::unique_ptr<const char, void (*)(const char*)> remove_tmp(
+      tmp.c_str(), [](const char* path) { ::unlink(path); });
   const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   ::close(fd);
   std::vector<std::string> problems;
@@ -135,7 +139,6 @@ std::vector<std::string> validate(const std::string& text, const std::string& ro
       problems.push_back(std::move(p));
     }
   }
-  ::unlink(tmp.c_str());
   return problems;
 }
 
