@@ -2,8 +2,6 @@
 
 #include <systemd/sd-daemon.h>
 
-#include <time.h>
-
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -27,22 +25,6 @@ bool send(const std::string& message) {
 
 }  // namespace
 
-bool notify_ready() {
-  return send("READY=1");
-}
-
-bool notify_stopping() {
-  return send("STOPPING=1");
-}
-
-bool notify_reloading() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  const auto usec = static_cast<unsigned long long>(ts.tv_sec) * 1'000'000ULL +
-                    static_cast<unsigned long long>(ts.tv_nsec) / 1'000ULL;
-  return send("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec));
-}
-
 bool notify_raw(std::string_view message) {
   return send(std::string(message));
 }
@@ -52,15 +34,6 @@ std::optional<std::chrono::microseconds> watchdog_interval() {
   // 0: keep WATCHDOG_USEC/WATCHDOG_PID, so that a re-executed agent (same pid) finds them again.
   if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return std::nullopt;
   return std::chrono::microseconds(usec);
-}
-
-bool notify_status(std::string_view text) {
-  // One line: a newline would start another (bogus) assignment.
-  std::string line(text);
-  for (char& c : line) {
-    if (c == '\n') c = ' ';
-  }
-  return send("STATUS=" + line);
 }
 
 }  // namespace kna

@@ -49,27 +49,29 @@ class NotifySocket {
 
 TEST(SdNotify, WithoutNotifySocketNothingIsSent) {
   ::unsetenv("NOTIFY_SOCKET");
-  EXPECT_FALSE(notify_ready());
-  EXPECT_FALSE(notify_stopping());
-  EXPECT_FALSE(notify_status("starting"));
+  EXPECT_FALSE(notify_raw("READY=1"));
 }
 
-TEST(SdNotify, SendsReadyStoppingAndStatus) {
+TEST(SdNotify, SendsTheMessageAsOneDatagram) {
   NotifySocket systemd;
   ASSERT_TRUE(systemd.bound());
-  EXPECT_TRUE(notify_ready());
-  EXPECT_EQ(systemd.receive(), "READY=1");
-  EXPECT_TRUE(notify_status("3 of 5 stages ready"));
-  EXPECT_EQ(systemd.receive(), "STATUS=3 of 5 stages ready");
-  EXPECT_TRUE(notify_stopping());
-  EXPECT_EQ(systemd.receive(), "STOPPING=1");
+  EXPECT_TRUE(notify_raw("READY=1\nSTATUS=3/5 stages ready"));
+  EXPECT_EQ(systemd.receive(), "READY=1\nSTATUS=3/5 stages ready");
+  EXPECT_TRUE(notify_raw("WATCHDOG=1"));
+  EXPECT_EQ(systemd.receive(), "WATCHDOG=1") << "NOTIFY_SOCKET is kept for the next message";
 }
 
-TEST(SdNotify, StatusStaysOnOneLine) {
-  NotifySocket systemd;
-  ASSERT_TRUE(systemd.bound());
-  EXPECT_TRUE(notify_status("etcd failed\nREADY=1"));
-  EXPECT_EQ(systemd.receive(), "STATUS=etcd failed READY=1");
+TEST(SdNotify, WatchdogIntervalComesFromWatchdogUsecForThisProcess) {
+  ::unsetenv("WATCHDOG_USEC");
+  ::unsetenv("WATCHDOG_PID");
+  EXPECT_FALSE(watchdog_interval());
+  ::setenv("WATCHDOG_USEC", "30000000", 1);
+  ASSERT_TRUE(watchdog_interval());
+  EXPECT_EQ(*watchdog_interval(), std::chrono::seconds(30));
+  ::setenv("WATCHDOG_PID", std::to_string(::getpid() + 1).c_str(), 1);
+  EXPECT_FALSE(watchdog_interval()) << "meant for another process";
+  ::unsetenv("WATCHDOG_USEC");
+  ::unsetenv("WATCHDOG_PID");
 }
 
 }  // namespace
