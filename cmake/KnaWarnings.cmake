@@ -5,7 +5,7 @@ function(kna_target_defaults target)
   if(KNA_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
-  if(CMAKE_SYSTEM_PROCESSOR MATCHES "^arm")
+  if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(arm|aarch64)")  # GCC notes on ABI changes of old releases
     target_compile_options(${target} PRIVATE -Wno-psabi)
   endif()
 endfunction()

@@ -309,10 +309,8 @@ void DockerClient::pull_image(const std::string& ref,
 
 std::vector<std::string> DockerClient::load_image(const std::string& tar_path) {
   const std::string context = fmt::format("load images from {}", tar_path);
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(tar_path, ec);
   auto file = std::make_shared<std::ifstream>(tar_path, std::ios::binary);
-  if (ec || !*file) {
+  if (!*file) {
     throw DockerError(Kind::not_found, fmt::format("{}: cannot read the file", context));
   }
   const std::string path = versioned("/images/load?quiet=1");
@@ -320,16 +318,20 @@ std::vector<std::string> DockerClient::load_image(const std::string& tar_path) {
   {
     InFlight client(*this, kLoadTimeout);
     const auto start = std::chrono::steady_clock::now();
+    // Streamed in chunks, as `docker load` does, read front to back: no Content-Length, because
+    // httplib's is a size_t and a tarball can pass 4 GiB where size_t is 32 bits (armhf).
     auto res = client->Post(
-        path, {}, static_cast<size_t>(size),
-        [file](size_t offset, size_t length, httplib::DataSink& sink) {
+        path, {},
+        [file](size_t, httplib::DataSink& sink) {
           char buf[64 * 1024];
-          file->seekg(static_cast<std::streamoff>(offset));
-          const auto n = std::min(length, sizeof buf);
-          file->read(buf, static_cast<std::streamsize>(n));
+          file->read(buf, static_cast<std::streamsize>(sizeof buf));
           const auto got = file->gcount();
-          if (got <= 0) return false;
-          return sink.write(buf, static_cast<size_t>(got));
+          if (got > 0 && !sink.write(buf, static_cast<size_t>(got))) return false;
+          if (file->eof()) {
+            sink.done();
+            return true;
+          }
+          return got > 0;  // a read error ends the request: the daemon sees a short body
         },
         "application/x-tar");
     if (!res) {

@@ -23,15 +23,14 @@ std::optional<std::string> link_ipv4_cidr(const std::string& link) {
     if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET || link != a->ifa_name) {
       continue;
     }
-    in_addr addr{};
-    std::memcpy(&addr, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, sizeof addr);
-    in_addr mask{};
-    if (a->ifa_netmask != nullptr) {
-      std::memcpy(&mask, &reinterpret_cast<sockaddr_in*>(a->ifa_netmask)->sin_addr, sizeof mask);
-    }
+    // Copied out, not cast: a sockaddr need not be aligned for a sockaddr_in (armhf checks).
+    sockaddr_in addr{};
+    std::memcpy(&addr, a->ifa_addr, sizeof addr);
+    sockaddr_in mask{};
+    if (a->ifa_netmask != nullptr) std::memcpy(&mask, a->ifa_netmask, sizeof mask);
     char text[INET_ADDRSTRLEN];
-    ::inet_ntop(AF_INET, &addr, text, sizeof text);
-    found = std::string(text) + "/" + std::to_string(std::popcount(ntohl(mask.s_addr)));
+    ::inet_ntop(AF_INET, &addr.sin_addr, text, sizeof text);
+    found = std::string(text) + "/" + std::to_string(std::popcount(ntohl(mask.sin_addr.s_addr)));
   }
   ::freeifaddrs(list);
   return found;

@@ -160,6 +160,15 @@ TEST(DockerJson, PullProgressReadsLayerCounts) {
   EXPECT_EQ(p.total, 200);
 }
 
+// A layer past 4 GiB: its sizes must not pass through a 32-bit size_t or long (armhf).
+TEST(DockerJson, PullProgressKeepsLayerSizesPastFourGiB) {
+  auto p = parse_pull_progress(json::parse(
+      R"({"status":"Downloading","progressDetail":{"current":4294967297,"total":6442450944},)"
+      R"("id":"big"})"));
+  EXPECT_EQ(p.current, std::int64_t{4294967297});
+  EXPECT_EQ(p.total, std::int64_t{6442450944});
+}
+
 TEST(DockerJson, EventLineParsesActorAttributesAndExitCode) {
   auto e = parse_event(
       R"({"status":"die","id":"c78f","Type":"container","Action":"die","Actor":{"ID":"c78f",)"

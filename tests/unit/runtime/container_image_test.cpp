@@ -27,6 +27,14 @@ TEST(ContainerImagePull, PercentIsWeightedByLayerSize) {
   EXPECT_EQ(t.update(line("l2", "Pull complete")), std::nullopt);  // unchanged
 }
 
+TEST(ContainerImagePull, PercentOfLayersPastFourGiB) {
+  constexpr std::int64_t kGiB = std::int64_t{1} << 30;
+  PullProgressTracker t;
+  EXPECT_EQ(t.update(line("l1", "Downloading", 3 * kGiB, 6 * kGiB)), 50);
+  EXPECT_EQ(t.update(line("l2", "Downloading", 0, 6 * kGiB)), 25);  // 3 of 12 GiB
+  EXPECT_EQ(t.update(line("l2", "Downloading", 5 * kGiB, 6 * kGiB)), 66);
+}
+
 TEST(ContainerImagePull, ThrottleAllowsOneLogLinePerInterval) {
   test::SimDispatcher clock;
   ProgressThrottle throttle(Millis{2'000});

@@ -90,6 +90,20 @@ TEST_F(LogFollowerTest, FromEndSkipsWhatTheFileHeldAtStart) {
   EXPECT_EQ(take(), (Lines{"new"}));
 }
 
+// An adopted process's log past 4 GiB (rotation off): where off_t and size_t are 32 bits (armhf),
+// its size and the offsets read from must not wrap.
+TEST_F(LogFollowerTest, FollowsTheEndOfALogPastFiveGiB) {
+  write("first\n");
+  ASSERT_EQ(::ftruncate(writer_, off_t{5} << 30), 0);  // a hole: costs no disk
+  LogFollower::Options options;
+  options.rotate = false;
+  follow(options).start(/*from_end=*/true);
+  write("past five GiB\n");
+  sim_.advance(kPoll);
+  EXPECT_EQ(take(), (Lines{"past five GiB"}));
+  EXPECT_GT(fs::file_size(path_), std::uintmax_t{5} << 30);
+}
+
 TEST_F(LogFollowerTest, FromStartReadsWhatTheFileHeld) {
   write("old\n");
   follow().start(/*from_end=*/false);
