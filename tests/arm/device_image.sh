@@ -85,6 +85,7 @@ if [ $rc -eq 0 ] || [ $rc -eq 1 ]; then pass "check exits 0 or 1 ($rc)"; else fa
 
 size=$("${docker[@]}" image inspect -f '{{.Size}}' "$tag")
 log "image $tag: $size bytes ($(( size / 1048576 )) MiB)"
-"${docker[@]}" rmi "$tag" >/dev/null 2>&1
+# --no-prune keeps the layers under it (the package layer above all) for the next build
+"${docker[@]}" rmi --no-prune "$tag" >/dev/null 2>&1
 log "$passed passed, $failed failed"
 [ $failed -eq 0 ]
