@@ -121,7 +121,7 @@ arm_binfmt() {
   [ "$current" = "$2" ] && return 0
   if [ -e "$prefix" ] && [ ! -L "$prefix" ]; then
     echo "note: $prefix is a folder of this machine's: the programs tests start with an environment of their own use it, not $2" >&2
-  elif [ -z "$current" ] || [ -f "$current/.kna-stamp" ]; then
+  elif [ -z "$current" ] || [ ! -e "$current" ] || [ -f "$current/.kna-stamp" ]; then
     mkdir -p /etc/qemu-binfmt && ln -sfn "$2" "$prefix"
   else
     echo "note: $prefix links to $current, which is not a sysroot of ours: left alone" >&2
