@@ -20,19 +20,6 @@ arm_arch() {
   esac
 }
 
-# arm_install_tools ARCH: the cross compiler, qemu-user and mmdebstrap, when missing.
-arm_install_tools() {
-  local want=(crossbuild-essential-"$1" qemu-user-static binfmt-support mmdebstrap arch-test) missing=() p
-  for p in "${want[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  echo "installing ${missing[*]}"
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq || echo "apt-get update reported errors; trying to install anyway" >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-}
 
 # arm_sources FILE: a one-line sources.list naming this machine's Debian mirror with the bookworm
 # main and updates suites. Not the security suite: its armhf index is broken on this mirror.
