@@ -108,6 +108,14 @@ struct InitConfig {
   bool operator==(const InitConfig&) const = default;
 };
 
+// The agent's own API (docs/configuration.md#api-and-metrics).
+struct ApiConfig {
+  std::string socket_group;         // may restart stages and read logs; "" for root only
+  std::string socket_mode{"0660"};  // octal, of paths.status_socket
+  std::string metrics_address;      // "IPV4:PORT" to serve /metrics over TCP too; "" for none
+  bool operator==(const ApiConfig&) const = default;
+};
+
 struct Config {
   Role role{Role::worker};
   std::string node_name;  // resolved: configured, else RESIN/BALENA_DEVICE_UUID, else host name
@@ -139,6 +147,7 @@ struct Config {
   LogFormat log_format{LogFormat::text};
 
   InitConfig init;
+  ApiConfig api;
 
   const StageConfig& stage(const std::string& name) const { return stages.at(name); }
 };

@@ -4,7 +4,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <future>
+#include <map>
+#include <memory>
 #include <random>
 
 #include <fmt/format.h>
@@ -73,6 +77,45 @@ Status init_container(const Config& cfg) {
     spdlog::info("container init: host name set to {}", cfg.node_name);
   }
   return kOk;
+}
+
+// Where each stage's output can be read: a process stage's log file, a container's logs.
+std::map<std::string, api::LogSource> log_sources(const std::vector<StageSpec>& specs,
+                                                  const std::string& log_dir) {
+  std::map<std::string, api::LogSource> out;
+  for (const auto& spec : specs) {
+    if (const auto* c = std::get_if<ContainerSpec>(&spec.launch))
+      out.emplace(spec.name, api::ContainerLogs{c->docker_socket, c->name});
+    else
+      out.emplace(spec.name, api::LogFile{log_dir + "/" + spec.name + ".log"});
+  }
+  return out;
+}
+
+// Loop thread: `kube-node-agent restart STAGE`, through the supervisor's own restart (the stage
+// stops, what restarts with it stops, and all start again as their dependencies get ready).
+api::HttpResponse restart_from_api(Supervisor& supervisor, const std::string& stage,
+                                   const std::string& who) {
+  if (supervisor.stopping()) return api::text_response(409, "the agent is stopping");
+  std::string names;
+  for (const auto& s : supervisor.status()) {
+    if (s.name == stage) {
+      if (s.state == StageState::waiting || s.state == StageState::stopped) {
+        return api::text_response(
+            409, fmt::format("{} is {}: it has not started, so there is nothing to restart; it "
+                             "starts once its dependencies are ready",
+                             stage, to_string(s.state)));
+      }
+      supervisor.restart(stage, "asked through the API by " + who);
+      return api::text_response(
+          202, fmt::format("restarting {} and the stages that restart with it; `kube-node-agent "
+                           "status` shows their progress",
+                           stage));
+    }
+    names += (names.empty() ? "" : ", ") + s.name;
+  }
+  return api::text_response(
+      404, fmt::format("this agent runs no stage \"{}\"; its stages are {}", stage, names));
 }
 
 }  // namespace
@@ -223,7 +266,36 @@ int run_agent(const LoadedConfig& loaded) {
   });
   publish();
 
-  api::ApiServer server(cfg.paths.status_socket, board, [&metrics] { return metrics.text(); });
+  // The API's connection threads read the board and the log directory, and ask the loop to
+  // restart a stage (waiting for its answer a few seconds at most).
+  api::LogDirectory log_directory;
+  auto publish_log_sources = [&](const std::vector<StageSpec>& specs) {
+    log_directory.publish(log_sources(specs, process_options.log_dir));
+  };
+  publish_log_sources(planned);
+  api::ApiHandlers handlers;
+  handlers.metrics = [&metrics] { return metrics.text(); };
+  handlers.log_source = [&log_directory](const std::string& stage) {
+    return log_directory.find(stage);
+  };
+  handlers.restart = [&](const std::string& stage, const api::Peer& peer) {
+    auto answer = std::make_shared<std::promise<api::HttpResponse>>();
+    auto future = answer->get_future();
+    dispatcher.post([&supervisor, answer, stage, who = peer.describe()] {
+      answer->set_value(restart_from_api(supervisor, stage, who));
+    });
+    if (future.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
+      return api::text_response(504,
+                                "the agent did not take the restart within 5 s: is it busy "
+                                "or stopping? See its log");
+    return future.get();
+  };
+  api::ApiOptions api_options;
+  api_options.socket_path = cfg.paths.status_socket;
+  api_options.socket_mode = static_cast<mode_t>(std::stoul(cfg.api.socket_mode, nullptr, 8));
+  api_options.socket_group = cfg.api.socket_group;
+  api_options.metrics_address = cfg.api.metrics_address;
+  api::ApiServer server(api_options, board, handlers);
   if (auto started = server.start(); !started) {
     spdlog::critical("api: {}", started.error().message);
     return 1;
@@ -296,6 +368,7 @@ int run_agent(const LoadedConfig& loaded) {
     if (cfg.log_level != before.log_level || cfg.log_format != before.log_format)
       configure_logging(cfg.log_level, cfg.log_format);
     who.node = cfg.node_name;
+    publish_log_sources(plan.value().stages);
     const std::string changed = describe_changed(plan.value().changed);
     spdlog::info("reload: configuration applied; restarting {}, every other stage left alone",
                  changed);

@@ -1,10 +1,12 @@
 #include "app/cli.hpp"
 
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <optional>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -59,21 +61,48 @@ int cmd_config(ConfigInputs& inputs, const std::string& output) {
   return 0;
 }
 
-struct StatusOptions {
-  std::string output = "text";
+// Where the running agent answers: --status-socket, else the configuration's paths.status_socket.
+struct AgentAddress {
   std::string socket;
   std::string config;
-  std::string stage;
   int timeout_ms = 3000;
+  void add_flags(CLI::App& cmd) {
+    cmd.add_option("--status-socket", socket, "The agent's API socket");
+    cmd.add_option("--config", config,
+                   "Config file to read paths.status_socket (or paths.run_dir) from");
+    cmd.add_option("--timeout-ms", timeout_ms, "How long to wait for the agent")
+        ->check(CLI::Range(1, 600000));
+  }
+  std::string resolve() const {
+    ConfigInputs inputs;
+    if (!config.empty()) inputs.config_path = config;
+    inputs.env = environment_map();
+    if (!socket.empty()) inputs.flags.emplace_back("paths.status_socket", socket);
+    return status_socket_of(inputs);
+  }
+};
+
+// A stage name as one segment of a request path.
+std::string path_segment(const std::string& s) {
+  std::string out;
+  for (const char c : s) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')
+      out += c;
+    else
+      out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+  }
+  return out;
+}
+
+struct StatusOptions {
+  AgentAddress agent;
+  std::string output = "text";
+  std::string stage;
 };
 
 int cmd_status(const StatusOptions& opts) {
-  ConfigInputs inputs;
-  if (!opts.config.empty()) inputs.config_path = opts.config;
-  inputs.env = environment_map();
-  if (!opts.socket.empty()) inputs.flags.emplace_back("paths.status_socket", opts.socket);
-  const std::string socket = status_socket_of(inputs);
-  auto report = api::fetch_status(socket, Millis(opts.timeout_ms));
+  const std::string socket = opts.agent.resolve();
+  auto report = api::fetch_status(socket, Millis(opts.agent.timeout_ms));
   if (!report) {
     std::cerr << "kube-node-agent: " << report.error().message << "\n";
     return kExitUnavailable;
@@ -95,6 +124,40 @@ int cmd_status(const StatusOptions& opts) {
     std::cout << api::render_status_table(report.value(), WallClock::now());
   }
   return report.value().ready ? 0 : 3;  // like `systemctl status`: 3 = not (fully) running
+}
+
+struct StageVerbOptions {
+  AgentAddress agent;
+  std::string stage;
+  bool follow = false;
+  int tail = 100;
+};
+
+// 1 when the agent refused or failed (its answer says why), kExitUnavailable when none answers.
+int verb_failed(const Error& e) {
+  std::cerr << "kube-node-agent: " << e.message << "\n";
+  return e.message.starts_with("no agent") ? kExitUnavailable : 1;
+}
+
+int cmd_restart(const StageVerbOptions& opts) {
+  auto said = api::post_to_agent(opts.agent.resolve(),
+                                 "/v1/stages/" + path_segment(opts.stage) + "/restart",
+                                 Millis(opts.agent.timeout_ms));
+  if (!said) return verb_failed(said.error());
+  std::cout << said.value();
+  return 0;
+}
+
+int cmd_logs(const StageVerbOptions& opts) {
+  const std::string path = fmt::format("/v1/stages/{}/logs?tail={}{}", path_segment(opts.stage),
+                                       opts.tail, opts.follow ? "&follow=1" : "");
+  auto streamed = api::stream_from_agent(
+      opts.agent.resolve(), path, Millis(opts.agent.timeout_ms), [](std::string_view data) {
+        // A reader that went away (`| head`) ends the stream.
+        return std::fwrite(data.data(), 1, data.size(), stdout) == data.size() &&
+               std::fflush(stdout) == 0;
+      });
+  return streamed ? 0 : verb_failed(streamed.error());
 }
 
 }  // namespace
@@ -127,13 +190,23 @@ int main_cli(int argc, char** argv) {
   auto* status = app.add_subcommand("status", "Ask the running agent for the state of each stage");
   status->add_option("-o,--output", status_opts.output, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
-  status->add_option("--status-socket", status_opts.socket, "The agent's API socket");
-  status->add_option("--config", status_opts.config,
-                     "Config file to read paths.status_socket (or paths.run_dir) from");
+  status_opts.agent.add_flags(*status);
   status->add_option("--stage", status_opts.stage,
                      "Print only this stage's state; exit 0 when it is ready, 3 when not");
-  status->add_option("--timeout-ms", status_opts.timeout_ms, "How long to wait for the agent")
-      ->check(CLI::Range(1, 600000));
+
+  StageVerbOptions restart_opts;
+  auto* restart = app.add_subcommand(
+      "restart", "Restart a stage of the running agent, and the stages that restart with it");
+  restart->add_option("STAGE", restart_opts.stage, "The stage, as `status` names it")->required();
+  restart_opts.agent.add_flags(*restart);
+
+  StageVerbOptions logs_opts;
+  auto* logs = app.add_subcommand("logs", "Show the output of a stage of the running agent");
+  logs->add_option("STAGE", logs_opts.stage, "The stage, as `status` names it")->required();
+  logs->add_flag("-f,--follow", logs_opts.follow, "Keep printing what the stage writes");
+  logs->add_option("-n,--tail", logs_opts.tail, "How many of the last lines to show first")
+      ->check(CLI::Range(0, 100000));
+  logs_opts.agent.add_flags(*logs);
 
   ConfigInputs reset_inputs;
   ResetOptions reset_opts;
@@ -168,6 +241,8 @@ int main_cli(int argc, char** argv) {
     return 0;
   }
   if (*status) return cmd_status(status_opts);
+  if (*restart) return cmd_restart(restart_opts);
+  if (*logs) return cmd_logs(logs_opts);
   if (*check) {
     auto loaded = load_or_report(check_inputs);
     return loaded ? cmd_check(loaded->config, check_opts) : kExitConfig;

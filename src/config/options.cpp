@@ -44,6 +44,11 @@ const std::vector<OptionName>& option_names() {
        "PID-1 duties before any stage (cgroups, / shared): auto (when PID 1), on or off"},
       {"init.hostname", "KNA_SET_HOSTNAME", "--set-hostname",
        "set the host name to the node name, as Resin's start.sh did (true/false)"},
+      {"api.socket_group", "KNA_SOCKET_GROUP", "--socket-group",
+       "group that may restart stages and read their logs through the status socket"},
+      {"api.socket_mode", "", "", "octal mode of the status socket (0600, 0660 or 0666)"},
+      {"metrics.address", "KNA_METRICS_ADDRESS", "--metrics-address",
+       "IPV4:PORT to serve /metrics on over TCP as well (off by default)"},
   };
   return names;
 }

@@ -163,6 +163,11 @@ Tree config_to_tree(const Config& c) {
                            : c.init.container == ContainerInit::off ? "off"
                                                                     : "auto";
   t["init"]["hostname"] = c.init.hostname;
+  t["api"] = Tree::object();
+  t["api"]["socket_group"] = c.api.socket_group;
+  t["api"]["socket_mode"] = c.api.socket_mode;
+  t["metrics"] = Tree::object();
+  t["metrics"]["address"] = c.api.metrics_address;
   t["paths"] = Tree::object();
   for (const auto& [name, member] : path_fields()) t["paths"][name] = c.paths.*member;
   t["stages"] = Tree::object();
@@ -213,6 +218,9 @@ Config tree_to_config(const Tree& t) {
                      : container_init == "off" ? ContainerInit::off
                                                : ContainerInit::auto_detect;
   c.init.hostname = t.at("init").at("hostname").get<bool>();
+  c.api.socket_group = t.at("api").at("socket_group").get<std::string>();
+  c.api.socket_mode = t.at("api").at("socket_mode").get<std::string>();
+  c.api.metrics_address = t.at("metrics").at("address").get<std::string>();
   for (const auto& [name, member] : path_fields())
     c.paths.*member = t.at("paths").at(name).get<std::string>();
   for (const auto& [name, stage] : t.at("stages").items()) c.stages[name] = tree_to_stage(stage);

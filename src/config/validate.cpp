@@ -1,5 +1,7 @@
 #include "config/validate.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <climits>
 #include <initializer_list>
 #include <vector>
@@ -68,6 +70,9 @@ class Validator {
                {"trace", "debug", "info", "warn", "error", "critical", "off"});
     check_enum("log.format", "a log format", {"text", "json"});
     check_enum("init.container", "a container-init mode", {"auto", "on", "off"});
+    check_socket_group();
+    check_enum("api.socket_mode", "a mode for the status socket", {"0600", "0660", "0666"});
+    check_metrics_address();
     for (const auto& item : l_.tree().at("paths").items()) check_path("paths." + item.key());
     for (const auto& item : l_.tree().at("stages").items()) check_stage("stages." + item.key());
   }
@@ -107,6 +112,36 @@ class Validator {
     if (lower != name && is_dns1123_subdomain(lower))
       message += fmt::format("; did you mean \"{}\"?", lower);
     fail("node_name", message);
+  }
+
+  void check_socket_group() {
+    const std::string group = str("api.socket_group");
+    const bool name_ok =
+        !group.empty() && group.size() <= 32 && group.front() != '-' &&
+        std::all_of(group.begin(), group.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+        });
+    if (!group.empty() && !name_ok)
+      fail("api.socket_group",
+           fmt::format("{} is not a group name or number (letters, digits, '_', '-', '.')",
+                       shown("api.socket_group")));
+  }
+
+  void check_metrics_address() {
+    const std::string address = str("metrics.address");
+    if (address.empty()) return;
+    const auto colon = address.rfind(':');
+    const std::string host = colon == std::string::npos ? "" : address.substr(0, colon);
+    const std::string port = colon == std::string::npos ? "" : address.substr(colon + 1);
+    const bool port_ok = !port.empty() && port.size() <= 5 &&
+                         std::all_of(port.begin(), port.end(), ::isdigit) && std::stoi(port) >= 1 &&
+                         std::stoi(port) <= 65535;
+    const bool host_ok = host.empty() || host == "localhost" || static_cast<bool>(parse_ipv4(host));
+    if (colon == std::string::npos || !port_ok || !host_ok)
+      fail("metrics.address",
+           fmt::format("{} is not IPV4:PORT; use e.g. 127.0.0.1:9101, or :9101 for every address "
+                       "(the control API never listens on TCP: this serves /metrics only)",
+                       shown("metrics.address")));
   }
 
   void check_dns_domain() {
