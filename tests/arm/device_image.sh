@@ -7,11 +7,11 @@
 set -uo pipefail
 arch=$1 agent=$2
 top=$(cd "$(dirname "$0")/../.." && pwd)
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (a private dockerd and binfmt_misc)"; exit 0; }
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (a private dockerd and binfmt_misc)"; exit 77; }
 # shellcheck source=scripts/lib/arm.sh
 source "$top/scripts/lib/arm.sh"
 arm_arch "$arch" || exit 1
-why=$(arm_binfmt "$arch") || { echo "SKIP: $why"; exit 0; }
+why=$(arm_binfmt "$arch") || { echo "SKIP: $why"; exit 77; }
 for tool in dockerd mmdebstrap "$TRIPLET-strip"; do
   command -v "$tool" >/dev/null || { echo "FAIL: $tool is not installed (scripts/cross $arch installs it)"; exit 1; }
 done

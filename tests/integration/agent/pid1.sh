@@ -8,7 +8,7 @@ KNA_AGENT=$1
 KNA_IMAGES=$2
 . "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
-if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root for unshare --pid"; exit 0; fi
+if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root for unshare --pid"; exit 77; fi
 command -v unshare >/dev/null || { echo "FAIL: unshare is not installed (util-linux)"; exit 1; }
 child=$(dirname "$KNA_AGENT")/tests/kna_test_child
 [ -x "$child" ] || { echo "FAIL: $child is missing (build kna_test_child)"; exit 1; }
