@@ -17,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <list>
+#include <system_error>
 #include <thread>
 
 #include <fmt/format.h>
@@ -60,6 +61,7 @@ namespace {
 constexpr std::string_view kStagesPrefix = "/v1/stages/";
 constexpr std::size_t kMaxTail = 100'000;
 constexpr int kFollowPollMs = 250;
+constexpr auto kBusyPause = std::chrono::milliseconds(100);
 
 HttpResponse method_not_allowed(std::string_view allowed) {
   auto r = text_response(405, fmt::format("use {} here", allowed));
@@ -375,7 +377,11 @@ struct ApiServer::Impl {
       for (int i = 1; i < 3; ++i) {
         if (!(p[i].revents & POLLIN)) continue;
         const int fd = ::accept4(p[i].fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd < 0) continue;
+        if (fd < 0) {
+          // Out of descriptors: the connection waits in the backlog; do not spin on it.
+          if (errno == EMFILE || errno == ENFILE) std::this_thread::sleep_for(kBusyPause);
+          continue;
+        }
         if (connections.size() >= options.max_connections) {
           // Answered at once, without a thread: the others keep theirs.
           const std::string busy = serialize(text_response(
@@ -388,11 +394,17 @@ struct ApiServer::Impl {
         auto& c = connections.emplace_back();
         c.fd = fd;
         c.tcp = i == 2;
-        c.thread = std::thread([this, &c] {
-          serve(c.fd, c.tcp);
-          ::shutdown(c.fd, SHUT_RDWR);
-          c.done = true;
-        });
+        try {
+          c.thread = std::thread([this, &c] {
+            serve(c.fd, c.tcp);
+            ::shutdown(c.fd, SHUT_RDWR);
+            c.done = true;
+          });
+        } catch (const std::system_error& e) {  // no thread to be had: this client is dropped
+          spdlog::warn("api: cannot start a thread for a connection: {}", e.what());
+          ::close(fd);
+          connections.pop_back();
+        }
       }
     }
   }
