@@ -186,11 +186,16 @@ int run_agent(const LoadedConfig& loaded) {
   // Each launch prepares the host first (files, shared mounts, a stale docker0, mount sources),
   // on a thread of its own.
   PreparingRuntime runtime(dispatcher, router);
+  // Before the prober: TimedProber's checks in flight and the API's connection threads use it.
+  AgentMetrics metrics;
+  metrics.set_agent_restarts(agent_restarts);
   RealProber prober(io, dispatcher);
+  // Times each readiness check into kna_probe_duration_seconds (the check only, not its step).
+  TimedProber timed_prober(prober, dispatcher, metrics);
 
   std::mt19937_64 rng{std::random_device{}()};
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
-  NodeProber node_prober(dispatcher, prober);
+  NodeProber node_prober(dispatcher, timed_prober);
   std::function<void(const std::string&)> restart_main_docker;
   SubnetTracker subnets(io, cfg, [&](const std::string& why) { restart_main_docker(why); });
   // The resolver runs on the loop right before each launch, so main-docker always gets the subnet
@@ -207,6 +212,7 @@ int run_agent(const LoadedConfig& loaded) {
   // As each stage would be launched now (main-docker with the subnet in subnet.env): what
   // recovery compares with what runs.
   const std::vector<StageSpec> planned = build_plan(cfg, current_facts(cfg));
+  timed_prober.set_stages(planned);
   Supervisor supervisor(dispatcher, runtime, node_prober, planned, resolve,
                         [&] { return uniform(rng); });
   if (previous) supervisor.restore(previous->stages);
@@ -223,8 +229,6 @@ int run_agent(const LoadedConfig& loaded) {
                          dispatcher.wall_now(),
                          agent_restarts};
   api::StatusBoard board;
-  AgentMetrics metrics;
-  metrics.set_agent_restarts(agent_restarts);
   bool checkpointing = static_cast<bool>(boot);
   // Written off the loop (a fsync per transition); only the newest one pending is written.
   CheckpointWriter checkpoints(checkpoint_path);
@@ -252,6 +256,7 @@ int run_agent(const LoadedConfig& loaded) {
                     std::chrono::duration_cast<Millis>(*notify_options.watchdog / 2).count()));
   auto publish = [&] {
     const auto stages = supervisor.status();
+    metrics.update(stages, dispatcher);
     board.publish(api::make_report(who, stages, supervisor.stopping(), dispatcher));
     notifier.update();
   };
@@ -369,6 +374,7 @@ int run_agent(const LoadedConfig& loaded) {
       configure_logging(cfg.log_level, cfg.log_format);
     who.node = cfg.node_name;
     publish_log_sources(plan.value().stages);
+    timed_prober.set_stages(plan.value().stages);
     const std::string changed = describe_changed(plan.value().changed);
     spdlog::info("reload: configuration applied; restarting {}, every other stage left alone",
                  changed);
