@@ -339,15 +339,30 @@ TEST_F(KubeletStaticPods, RunsRestartsAndRemovesAStaticPodWithHostNetworking) {
   write_file(manifests_ + "/broken.json", "{\"kind\": ");
   auto kubelet = std::make_unique<Standin>(start_kubelet());
 
-  ASSERT_TRUE(eventually([&] { return pod_containers("kube-scheduler").size() == 1; }, 30'000))
+  // One container, listed and then inspected. A CI run once found the listed container gone by
+  // the time it was inspected ("No such container"; cause not found yet): the pair is retried
+  // until both agree, and the kubelet's output is kept for when they never do.
+  ContainerSummary summary;
+  json inspected;
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto found = pod_containers("kube-scheduler");
+        if (found.size() != 1) return false;
+        try {
+          inspected = json::parse(docker_.request("GET", "/containers/" + found[0].id + "/json"));
+        } catch (const std::exception&) {
+          return false;
+        }
+        summary = found[0];
+        return true;
+      },
+      30'000))
       << kubelet->output();
-  const auto summary = pod_containers("kube-scheduler")[0];
   const std::regex name(R"(k8s_kube-scheduler_kube-scheduler-node-a_kube-system_[0-9a-f]{8}_0)");
   EXPECT_TRUE(std::regex_match(summary.names.at(0), name)) << summary.names.at(0);
   EXPECT_EQ(summary.labels.at("io.kubernetes.pod.namespace"), "kube-system");
   EXPECT_EQ(summary.labels.at("io.kubernetes.container.name"), "kube-scheduler");
   EXPECT_EQ(summary.labels.at("io.kubernetes.managed-by"), "kubelet-standin");
-  const auto inspected = json::parse(docker_.request("GET", "/containers/" + summary.id + "/json"));
   EXPECT_EQ(inspected["HostConfig"]["NetworkMode"], "host");
   // The image's tag is no version: the pod runs as the kubelet's version.
   const auto env = inspected["Config"]["Env"];
