@@ -298,12 +298,8 @@ void DockerClient::pull_image(const std::string& ref,
   std::string path = versioned("/images/create?fromImage=" + docker::url_encode(name));
   if (!tag.empty()) path += "&tag=" + docker::url_encode(tag);
   stream_lines("POST", path, kPullTimeout, context, [&](std::string_view line) {
-    auto j = json::parse(line, nullptr, false);
-    if (!j.is_object()) return;
-    if (auto error = docker::stream_error(j)) {
-      throw DockerError(Kind::daemon_error, fmt::format("{}: {}", context, *error), *error);
-    }
-    if (on_progress) on_progress(docker::parse_pull_progress(j));
+    const auto progress = docker::parse_pull_line(line, context);
+    if (progress && on_progress) on_progress(*progress);
   });
 }
 
@@ -341,24 +337,7 @@ std::vector<std::string> DockerClient::load_image(const std::string& tar_path) {
     if (res->status >= 400) throw docker::error_from_response(res->status, res->body, context);
     body = std::move(res->body);
   }
-  std::vector<std::string> loaded;
-  docker::LineSplitter splitter;
-  auto lines = splitter.feed(body);
-  if (!splitter.pending().empty()) lines.push_back(splitter.pending());
-  for (const auto& line : lines) {
-    auto j = json::parse(line, nullptr, false);
-    if (!j.is_object()) continue;
-    if (auto error = docker::stream_error(j)) {
-      throw DockerError(Kind::daemon_error, fmt::format("{}: {}", context, *error), *error);
-    }
-    std::string text = j.value("stream", std::string());
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-    for (const char* prefix : {"Loaded image: ", "Loaded image ID: "}) {
-      if (text.rfind(prefix, 0) == 0)
-        loaded.push_back(text.substr(std::string_view(prefix).size()));
-    }
-  }
-  return loaded;
+  return docker::parse_load_answer(body, context);
 }
 
 void DockerClient::tag_image(const std::string& source, const std::string& repo,

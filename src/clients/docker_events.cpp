@@ -1,6 +1,7 @@
 #include "clients/docker_events.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -53,8 +54,10 @@ std::string DockerEvents::query(const std::map<std::string, std::vector<std::str
   std::string q;
   if (!filters.empty()) q = "filters=" + docker::encode_filters(filters);
   if (last_time_nano > 0) {
-    // since= is inclusive: start one nanosecond after the last event already delivered.
-    const std::int64_t next = last_time_nano + 1;
+    // since= is inclusive: start one nanosecond after the last event already delivered (a daemon
+    // may write any timeNano: the largest one stays as it is).
+    const std::int64_t next =
+        last_time_nano + (last_time_nano < std::numeric_limits<std::int64_t>::max() ? 1 : 0);
     if (!q.empty()) q += "&";
     q += fmt::format("since={}.{:09}", next / 1'000'000'000, next % 1'000'000'000);
   }

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -61,9 +62,10 @@ std::string str(const json& j, const char* key) {
   return it->get<std::string>();
 }
 
+// Integers only: a float may lie outside int64's range, where converting it is undefined.
 std::int64_t num(const json& j, const char* key) {
   auto it = j.find(key);
-  if (it == j.end() || !it->is_number()) return 0;
+  if (it == j.end() || !it->is_number_integer()) return 0;
   return it->get<std::int64_t>();
 }
 
@@ -275,6 +277,38 @@ PullProgress parse_pull_progress(const json& j) {
   return p;
 }
 
+std::optional<PullProgress> parse_pull_line(std::string_view line, std::string_view context) {
+  auto j = json::parse(line, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  if (auto error = stream_error(j)) {
+    throw DockerError(DockerError::Kind::daemon_error, fmt::format("{}: {}", context, *error),
+                      *error);
+  }
+  return parse_pull_progress(j);
+}
+
+std::vector<std::string> parse_load_answer(std::string_view body, std::string_view context) {
+  std::vector<std::string> loaded;
+  LineSplitter splitter;
+  auto lines = splitter.feed(body);
+  if (!splitter.pending().empty()) lines.push_back(splitter.pending());
+  for (const auto& line : lines) {
+    auto j = json::parse(line, nullptr, false);
+    if (!j.is_object()) continue;
+    if (auto error = stream_error(j)) {
+      throw DockerError(DockerError::Kind::daemon_error, fmt::format("{}: {}", context, *error),
+                        *error);
+    }
+    std::string text = str(j, "stream");  // not j.value(): a non-string would throw type_error
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    for (const char* prefix : {"Loaded image: ", "Loaded image ID: "}) {
+      if (text.rfind(prefix, 0) == 0)
+        loaded.push_back(text.substr(std::string_view(prefix).size()));
+    }
+  }
+  return loaded;
+}
+
 std::optional<DockerEvent> parse_event(std::string_view line) {
   auto j = json::parse(line, nullptr, false);
   if (!j.is_object()) return std::nullopt;
@@ -288,7 +322,12 @@ std::optional<DockerEvent> parse_event(std::string_view line) {
   }
   if (e.id.empty()) e.id = str(j, "id");
   e.time_nano = num(j, "timeNano");
-  if (e.time_nano == 0) e.time_nano = num(j, "time") * 1'000'000'000;
+  if (e.time_nano == 0) {
+    // Seconds past the year 2262 have no nanoseconds in 64 bits: such an event has no time.
+    constexpr std::int64_t kMaxSeconds = std::numeric_limits<std::int64_t>::max() / 1'000'000'000;
+    const std::int64_t seconds = num(j, "time");
+    if (seconds >= -kMaxSeconds && seconds <= kMaxSeconds) e.time_nano = seconds * 1'000'000'000;
+  }
   return e;
 }
 

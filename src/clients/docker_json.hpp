@@ -52,6 +52,12 @@ ImageInfo parse_image(const nlohmann::json& j);
 ContainerInfo parse_container(const nlohmann::json& j);
 ContainerSummary parse_container_summary(const nlohmann::json& j);
 PullProgress parse_pull_progress(const nlohmann::json& j);
+// One line of a pull's progress stream: nullopt when it is not a JSON object. An error the daemon
+// reports in it throws daemon_error, prefixed by `context`.
+std::optional<PullProgress> parse_pull_line(std::string_view line, std::string_view context);
+// The images a load's answer names ("Loaded image: x", "Loaded image ID: sha256:…" lines). An
+// error the daemon reports in it throws daemon_error, prefixed by `context`.
+std::vector<std::string> parse_load_answer(std::string_view body, std::string_view context);
 // One event line; nullopt when the line is not a JSON object.
 std::optional<DockerEvent> parse_event(std::string_view line);
 

@@ -42,13 +42,18 @@ std::optional<NodeReadyCondition> node_ready_condition(const nlohmann::json& nod
   if (status == node.end() || !status->is_object()) return std::nullopt;
   const auto conditions = status->find("conditions");
   if (conditions == status->end() || !conditions->is_array()) return std::nullopt;
+  // Not c.value(): a field that is there but not a string would throw type_error.
+  const auto text = [](const nlohmann::json& c, const char* key) {
+    const auto it = c.find(key);
+    return it != c.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
   for (const auto& c : *conditions) {
-    if (!c.is_object() || c.value("type", "") != "Ready") continue;
+    if (!c.is_object() || text(c, "type") != "Ready") continue;
     NodeReadyCondition out;
-    out.status = c.value("status", "");
-    out.reason = c.value("reason", "");
-    out.message = c.value("message", "");
-    out.last_heartbeat = c.value("lastHeartbeatTime", "");
+    out.status = text(c, "status");
+    out.reason = text(c, "reason");
+    out.message = text(c, "message");
+    out.last_heartbeat = text(c, "lastHeartbeatTime");
     return out;
   }
   return std::nullopt;

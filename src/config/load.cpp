@@ -18,6 +18,64 @@ extern char** environ;
 namespace kna {
 namespace {
 
+// RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF (what JSON, and so the
+// configuration's own tree, can hold).
+bool is_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // the range of the byte after the first
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+      n = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 2;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 3;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (s.size() - i <= n) return false;  // cut short
+    for (std::size_t k = 1; k <= n; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+constexpr const char* kNotText =
+    "the value is not UTF-8 text (a stray byte from another encoding, or binary data?): set it "
+    "again as plain text";
+
+// The environment as the loader reads it. A value that is not UTF-8 text can be neither shown nor
+// held in the configuration's JSON tree: for a variable the agent reads it is a problem, named
+// without its bytes; any such variable is left out.
+std::map<std::string, std::string> text_env(const std::map<std::string, std::string>& env,
+                                            config::Layers& layers) {
+  std::map<std::string, std::string> out;
+  for (const auto& [var, value] : env) {
+    if (is_utf8(value)) {
+      out.emplace(var, value);
+      continue;
+    }
+    std::string key = var == "RESIN_DEVICE_UUID" || var == "BALENA_DEVICE_UUID" ? "node_name" : "";
+    for (const auto& name : config::option_names())
+      if (name.env == var) key = std::string(name.key);
+    if (!key.empty()) layers.problem(key, config::Origin{ValueSource::env, var}, kNotText);
+  }
+  return out;
+}
+
 std::string join_lines(const std::vector<std::string>& lines) {
   std::string out;
   for (const auto& line : lines) out += (out.empty() ? "" : "\n") + line;
@@ -53,8 +111,9 @@ std::string overlay_file(const ConfigInputs& inputs, config::Layers& layers) {
   config::Tree document;
   try {
     document = config::Tree::parse(buffer.str(), nullptr, true, /*ignore_comments=*/true);
-  } catch (const config::Tree::parse_error& e) {
-    // nlohmann's text: "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
+  } catch (const config::Tree::exception& e) {
+    // nlohmann's text: "[json.exception.parse_error.101] parse error at line 3, column 5: ...",
+    // or out_of_range.406 for a number too big for a double ("number overflow parsing '1e999'").
     std::string detail = e.what();
     if (auto at = detail.find("at line"); at != std::string::npos) detail = detail.substr(at + 3);
     layers.problem_text(fmt::format("{}: malformed JSON at {}", label, detail));
@@ -85,7 +144,11 @@ void overlay_flags(const std::vector<std::pair<std::string, std::string>>& flags
     const auto* name = config::find_option_name(key);
     const std::string flag =
         name != nullptr && !name->flag.empty() ? std::string(name->flag) : "--set " + key;
-    layers.set_raw(key, raw, config::Origin{ValueSource::flag, flag});
+    const config::Origin origin{ValueSource::flag, flag};
+    if (is_utf8(raw))
+      layers.set_raw(key, raw, origin);
+    else
+      layers.problem(key, origin, kNotText);
   }
 }
 
@@ -125,7 +188,7 @@ std::string status_socket_of(const ConfigInputs& inputs) {
   try {
     config::Layers layers(config::config_to_tree(default_config()));
     overlay_file(inputs, layers);
-    overlay_env(inputs.env, layers);
+    overlay_env(text_env(inputs.env, layers), layers);
     overlay_flags(inputs.flags, layers);
     config::apply_derived_defaults(layers);
     const auto& value = layers.at("paths.status_socket");
@@ -139,9 +202,10 @@ std::string status_socket_of(const ConfigInputs& inputs) {
 LoadedConfig load_config(const ConfigInputs& inputs, const MachineFacts& machine) {
   config::Layers layers(config::config_to_tree(default_config()));
   const std::string file_used = overlay_file(inputs, layers);
-  overlay_env(inputs.env, layers);
+  const auto env = text_env(inputs.env, layers);
+  overlay_env(env, layers);
   overlay_flags(inputs.flags, layers);
-  config::apply_machine_defaults(layers, inputs.env, machine);
+  config::apply_machine_defaults(layers, env, machine);
   config::apply_derived_defaults(layers);
   config::validate(layers);
   if (!layers.problems().empty()) throw ConfigError(layers.problems());

@@ -484,6 +484,23 @@ std::vector<BadCase> bad_cases() {
                {},
                {"control_plane.apiserver_imag (file {file})", "unknown option",
                 "did you mean control_plane.apiserver_image?"}});
+  // Found by the config_layers fuzzer: a byte of another encoding used to be accepted, and the
+  // agent then threw while showing the value.
+  c.push_back({"env_value_not_utf8",
+               "",
+               {{"ARCH", "arm\xb4"}},
+               {},
+               {"arch (env ARCH)", "not UTF-8 text", "set it again as plain text"}});
+  c.push_back({"device_uuid_not_utf8",
+               "",
+               {{"RESIN_DEVICE_UUID", "\xb4" "f2a1c0e7d5b"}},
+               {},
+               {"node_name (env RESIN_DEVICE_UUID)", "not UTF-8 text"}});
+  c.push_back({"flag_value_not_utf8",
+               "",
+               {},
+               {{"stages.kubelet.image", "registry.local/hyperkube\xc3("}},
+               {"stages.kubelet.image (flag --set stages.kubelet.image)", "not UTF-8 text"}});
   BadCase missing{"explicit_file_missing",
                   "",
                   {},
