@@ -104,8 +104,9 @@ std::string describe(const Origin& origin) {
 }
 
 std::string shown_value(const std::string& key, const Tree& value) {
+  // A secret that is refused (a wrong type, say) stays hidden: even "" under api_token.
   if (is_secret_key(key)) return "<redacted>";
-  std::string text = value.dump();
+  std::string text = config::redacted_value(key, value).dump();
   constexpr std::size_t kMax = 80;
   if (text.size() > kMax) text = text.substr(0, kMax) + "...";
   return text;

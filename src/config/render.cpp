@@ -29,9 +29,7 @@ void flatten(const config::Tree& node, const std::string& key, const LoadedConfi
     return it == loaded.sources.end() ? ValueSource::default_value : it->second;
   };
   const auto add = [&](const std::string& k, const config::Tree& value) {
-    const bool hide = config::is_secret_key(k) &&
-                      !(value.is_string() && value.get_ref<const std::string&>().empty());
-    rows.push_back(Row{k, hide ? config::Tree("<redacted>") : value, source_of(k)});
+    rows.push_back(Row{k, config::redacted_value(k, value), source_of(k)});
   };
   if (config::is_free_map(key)) {
     if (node.empty()) add(key, node);

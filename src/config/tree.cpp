@@ -1,5 +1,7 @@
 #include "config/tree.hpp"
 
+#include "core/redact.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <stdexcept>
@@ -108,13 +110,6 @@ StageConfig tree_to_stage(const Tree& t) {
   s.stop_timeout = ms(t.at("stop_timeout_ms"));
   s.privileged = t.at("privileged").get<bool>();
   return s;
-}
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
 }
 
 }  // namespace
@@ -236,17 +231,34 @@ bool is_free_map(std::string_view key) {
 }
 
 bool is_secret_key(std::string_view key) {
-  if (key == "api_token") return true;
-  // stages.<stage>.env.<NAME>, where NAME may itself hold dots
+  // stages.<stage>.env.<NAME>, where NAME may itself hold dots: the variable's name decides
   constexpr std::string_view prefix = "stages.";
-  if (!key.starts_with(prefix)) return false;
-  const auto stage_end = key.find('.', prefix.size());
-  if (stage_end == std::string_view::npos || !key.substr(stage_end).starts_with(".env."))
-    return false;
-  const auto name = upper(key.substr(stage_end + 5));
-  for (const char* word : {"TOKEN", "PASSWORD", "SECRET", "KEY"})
-    if (name.find(word) != std::string::npos) return true;
-  return false;
+  if (key.starts_with(prefix)) {
+    const auto stage_end = key.find('.', prefix.size());
+    if (stage_end != std::string_view::npos && key.substr(stage_end).starts_with(".env."))
+      return looks_secret(key.substr(stage_end + 5));
+  }
+  const auto dot = key.rfind('.');
+  return looks_secret(dot == std::string_view::npos ? key : key.substr(dot + 1));
+}
+
+Tree redacted_value(std::string_view key, const Tree& value) {
+  if (value.is_string()) {
+    const auto& text = value.get_ref<const std::string&>();
+    if (text.empty()) return value;
+    return is_secret_key(key) ? Tree(std::string(kRedacted)) : Tree(redact_text(text));
+  }
+  if (is_secret_key(key) && !value.is_null()) return Tree(std::string(kRedacted));
+  if (value.is_array()) {
+    // a command line (stages.<stage>.args): its secrets as plan and the log hide them
+    std::vector<std::string> argv;
+    for (const auto& item : value) {
+      if (!item.is_string()) return value;
+      argv.push_back(item.get<std::string>());
+    }
+    return Tree(redact_argv(argv));
+  }
+  return value;
 }
 
 }  // namespace kna::config

@@ -23,8 +23,15 @@ Config tree_to_config(const Tree& tree);
 // True for "stages.<stage>.env": an object whose keys are free (environment variable names).
 bool is_free_map(std::string_view dotted_key);
 
-// api_token, and stage environment entries whose name mentions TOKEN, PASSWORD, SECRET or KEY.
+// A key whose value is a secret by the one rule of core/redact.hpp: its last part looks secret
+// (api_token), or, for a stage's environment entry (stages.<stage>.env.<NAME>), the variable's
+// name does.
 bool is_secret_key(std::string_view dotted_key);
+
+// A value as `config` and messages show it: <redacted> under a secret key (an empty string stays
+// empty: "unset" is worth seeing), a command line's secrets hidden (redact_argv), and a string's
+// (redact_text: a URL's password, a bearer credential).
+Tree redacted_value(std::string_view dotted_key, const Tree& value);
 
 const char* role_name(Role role);
 const char* runtime_name(RuntimeKind runtime);

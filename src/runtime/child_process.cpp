@@ -23,6 +23,8 @@
 #include <boost/process/v2/process.hpp>
 #include <boost/process/v2/stdio.hpp>
 
+#include "core/redact.hpp"
+
 namespace kna {
 
 namespace asio = boost::asio;
@@ -202,18 +204,24 @@ Result<std::string> resolve_executable(const std::string& program) {
   return program;
 }
 
-std::vector<std::string> child_environment(const std::map<std::string, std::string>& extra) {
+bool inherited_by_children(std::string_view name) {
   // Addressed to the agent alone: a workload that saw NOTIFY_SOCKET would tell systemd it is ready
   // on the agent's behalf.
   static const std::set<std::string, std::less<>> kAgentOnly{"NOTIFY_SOCKET", "LISTEN_FDS",
                                                              "LISTEN_PID",    "LISTEN_FDNAMES",
                                                              "WATCHDOG_PID",  "WATCHDOG_USEC"};
+  // The agent's own settings (KNA_API_TOKEN among them) and whatever secret the agent was given
+  // are not the workload's: a stage that needs one names it in its env.
+  return !kAgentOnly.contains(name) && !name.starts_with("KNA_") && !looks_secret(name);
+}
+
+std::vector<std::string> child_environment(const std::map<std::string, std::string>& extra) {
   std::vector<std::string> env;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     const std::string_view entry(*e);
     const auto eq = entry.find('=');
     const std::string name(entry.substr(0, eq));
-    if (!extra.contains(name) && !kAgentOnly.contains(name)) env.emplace_back(entry);
+    if (!extra.contains(name) && inherited_by_children(name)) env.emplace_back(entry);
   }
   for (const auto& [name, value] : extra) env.push_back(name + "=" + value);
   return env;

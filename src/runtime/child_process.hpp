@@ -24,8 +24,9 @@ namespace kna {
 // says which program was missing or why it cannot be executed.
 Result<std::string> resolve_executable(const std::string& program);
 
-// The agent's own environment (less systemd's notify and socket variables) with `extra` added,
-// replacing variables of the same name, as "NAME=value" strings.
+// The agent's own environment with `extra` added, replacing variables of the same name, as
+// "NAME=value" strings. Left out unless `extra` sets them: systemd's notify and socket variables,
+// the agent's own settings (KNA_*) and variables whose name looks secret (core/redact.hpp).
 std::vector<std::string> child_environment(const std::map<std::string, std::string>& extra);
 
 struct ChildExit {

@@ -15,6 +15,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "core/redact.hpp"
 #include "kna/catalogue.hpp"
 #include "runtime/child_process.hpp"
 
@@ -88,7 +89,7 @@ struct RealProber::Impl : std::enable_shared_from_this<RealProber::Impl> {
   };
 
   void run_command(const ProbeSpec& spec, Done done) {
-    const std::string command = fmt::format("{}", fmt::join(spec.argv, " "));
+    const std::string command = fmt::format("{}", fmt::join(redact_argv(spec.argv), " "));
     auto exe = resolve_executable(spec.argv.empty() ? std::string() : spec.argv.front());
     if (!exe) {
       return post_result(std::move(done),

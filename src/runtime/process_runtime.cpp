@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
+#include "core/redact.hpp"
 #include "kna/catalogue.hpp"
 #include "platform/atomic_file.hpp"
 #include "runtime/child_process.hpp"
@@ -375,7 +376,7 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
     state->pid = pid;
     state->child = child.value().weak();
     children.emplace(pid, child.value());
-    spdlog::info("{}: started pid {}: {}", l.stage, pid, fmt::join(l.spec.argv, " "));
+    spdlog::info("{}: started pid {}: {}", l.stage, pid, fmt::join(redact_argv(l.spec.argv), " "));
     if (!options.record_dir.empty()) {
       ProcessRecord rec{l.stage, pid, process_start_ticks(pid).value_or(0), options.boot_id,
                         spec_hash(l.spec)};

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/redact.hpp"
 #include "kna/catalogue.hpp"
 #include "stages/render_util.hpp"
 
@@ -14,9 +15,9 @@ namespace {
 using nlohmann::json;
 
 json process_json(const ProcessSpec& p) {
-  return json{{"argv", p.argv},
-              {"command", stages::shell_join(p.argv)},
-              {"env", stages::redact_env(p.env)},
+  return json{{"argv", redact_argv(p.argv)},
+              {"command", stages::shell_join(redact_argv(p.argv))},
+              {"env", redact_env(p.env)},
               {"pidfile", p.pidfile},
               {"helper_pidfiles", p.helper_pidfiles}};
 }
@@ -31,9 +32,9 @@ json container_json(const ContainerSpec& c) {
   return json{{"docker_socket", c.docker_socket},
               {"name", c.name},
               {"image", c.image},
-              {"entrypoint", c.entrypoint},
-              {"cmd", c.cmd},
-              {"command", stages::shell_join(c.cmd)},
+              {"entrypoint", redact_argv(c.entrypoint)},
+              {"cmd", redact_argv(c.cmd)},
+              {"command", stages::shell_join(redact_argv(c.cmd))},
               {"network_mode", c.network_mode},
               {"pid_mode", c.pid_mode},
               {"privileged", c.privileged},
@@ -41,7 +42,7 @@ json container_json(const ContainerSpec& c) {
               {"devices", c.devices},
               {"restart_policy", c.restart_policy},
               {"labels", c.labels},
-              {"env", stages::redact_env(c.env)}};
+              {"env", redact_env(c.env)}};
 }
 
 json file_json(const WriteFile& f) {
@@ -107,7 +108,7 @@ json probe_json(const ProbeSpec& p) {
     case ProbeKind::none:
       break;
     case ProbeKind::http:
-      out["url"] = p.url;
+      out["url"] = redact_text(p.url);
       out["unix_socket"] = p.unix_socket;
       out["body_contains"] = p.body_contains;
       break;
@@ -116,7 +117,7 @@ json probe_json(const ProbeSpec& p) {
       out["parse_subnet_env"] = p.parse_subnet_env;
       break;
     case ProbeKind::command:
-      out["argv"] = p.argv;
+      out["argv"] = redact_argv(p.argv);
       break;
   }
   out["then"] = after_json(p.then);

@@ -2,6 +2,7 @@
 
 #include <variant>
 
+#include "core/redact.hpp"
 #include "kna/catalogue.hpp"
 #include "stages/render_util.hpp"
 
@@ -53,18 +54,18 @@ std::string describe_deps(const std::vector<Dependency>& deps) {
 
 void render_process(Block& b, const ProcessSpec& p) {
   b.line("runtime", "process");
-  b.line("command", stages::shell_join(p.argv));
+  b.line("command", stages::shell_join(redact_argv(p.argv)));
   if (!p.pidfile.empty()) b.line("pid file", p.pidfile);
   b.lines("helper pid", p.helper_pidfiles);
-  b.lines("env", key_values(stages::redact_env(p.env)));
+  b.lines("env", key_values(redact_env(p.env)));
 }
 
 void render_container(Block& b, const ContainerSpec& c) {
   b.line("runtime", "container in unix://" + c.docker_socket);
   b.line("name", c.name);
   b.line("image", c.image);
-  if (!c.entrypoint.empty()) b.line("entrypoint", stages::shell_join(c.entrypoint));
-  b.line("command", c.cmd.empty() ? "(the image's)" : stages::shell_join(c.cmd));
+  if (!c.entrypoint.empty()) b.line("entrypoint", stages::shell_join(redact_argv(c.entrypoint)));
+  b.line("command", c.cmd.empty() ? "(the image's)" : stages::shell_join(redact_argv(c.cmd)));
   b.line("network", c.network_mode.empty() ? "default" : c.network_mode);
   b.line("pid", c.pid_mode.empty() ? "private" : c.pid_mode);
   b.line("privileged", c.privileged ? "yes" : "no");
@@ -74,7 +75,7 @@ void render_container(Block& b, const ContainerSpec& c) {
   b.lines("devices", c.devices);
   b.line("restart", c.restart_policy.empty() ? "no" : c.restart_policy);
   b.lines("labels", key_values(c.labels));
-  b.lines("env", key_values(stages::redact_env(c.env)));
+  b.lines("env", key_values(redact_env(c.env)));
 }
 
 }  // namespace

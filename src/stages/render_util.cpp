@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/redact.hpp"
+
 namespace kna::stages {
 
 namespace {
@@ -16,28 +18,38 @@ bool is_shell_safe(char c) {
          std::string_view("@%+=:,./-_").find(c) != std::string_view::npos;
 }
 
-bool looks_secret(std::string key) {
-  std::transform(key.begin(), key.end(), key.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  for (const char* word : {"TOKEN", "PASSWORD", "SECRET", "KEY"})
-    if (key.find(word) != std::string::npos) return true;
-  return false;
-}
-
-// Redacts in place; true if anything was.
+// Redacts in place; true if anything was. Besides the values of secret keys: a command line's
+// secrets (an array of strings: a static pod's "command") and those of any other string.
 bool redact_json(nlohmann::ordered_json& node) {
   bool changed = false;
   if (node.is_object()) {
     for (auto& [key, value] : node.items()) {
-      if (value.is_string() && looks_secret(key)) {
-        value = "<redacted>";
+      if (value.is_string() && !value.get_ref<const std::string&>().empty() && looks_secret(key)) {
+        value = std::string(kRedacted);
         changed = true;
       } else {
         changed = redact_json(value) || changed;
       }
     }
   } else if (node.is_array()) {
-    for (auto& item : node) changed = redact_json(item) || changed;
+    const bool argv = !node.empty() && std::all_of(node.begin(), node.end(), [](const auto& item) {
+      return item.is_string();
+    });
+    if (argv) {
+      const auto shown = redact_argv(node.get<std::vector<std::string>>());
+      if (shown != node.get<std::vector<std::string>>()) {
+        node = shown;
+        changed = true;
+      }
+    } else {
+      for (auto& item : node) changed = redact_json(item) || changed;
+    }
+  } else if (node.is_string()) {
+    auto shown = redact_text(node.get_ref<const std::string&>());
+    if (shown != node.get_ref<const std::string&>()) {
+      node = std::move(shown);
+      changed = true;
+    }
   }
   return changed;
 }
@@ -63,13 +75,6 @@ std::string shell_join(const std::vector<std::string>& argv) {
     if (!out.empty()) out += ' ';
     out += shell_quote(arg);
   }
-  return out;
-}
-
-std::map<std::string, std::string> redact_env(const std::map<std::string, std::string>& env) {
-  auto out = env;
-  for (auto& [key, value] : out)
-    if (looks_secret(key)) value = "<redacted>";
   return out;
 }
 
@@ -107,7 +112,7 @@ std::string describe_probe(const ProbeSpec& probe) {
       out = "as soon as launched";
       break;
     case ProbeKind::http:
-      out = "GET " + probe.url;
+      out = "GET " + redact_text(probe.url);
       if (!probe.unix_socket.empty()) out += " over unix socket " + probe.unix_socket;
       out += " answers 2xx";
       if (!probe.body_contains.empty()) out += " with \"" + probe.body_contains + "\" in the body";
@@ -117,7 +122,7 @@ std::string describe_probe(const ProbeSpec& probe) {
             (probe.parse_subnet_env ? " exists and parses as flannel's subnet.env" : " exists");
       break;
     case ProbeKind::command:
-      out = shell_join(probe.argv) + " exits 0";
+      out = shell_join(redact_argv(probe.argv)) + " exits 0";
       break;
   }
   return out;

@@ -15,10 +15,6 @@ namespace kna::stages {
 std::string shell_quote(std::string_view arg);
 std::string shell_join(const std::vector<std::string>& argv);
 
-// Values of keys that look secret (TOKEN, PASSWORD, SECRET, KEY) become "<redacted>", as in the
-// configuration report.
-std::map<std::string, std::string> redact_env(const std::map<std::string, std::string>& env);
-
 // 100ms, 2s, 1.5s
 std::string format_millis(Millis ms);
 // 2, 0.1
@@ -36,7 +32,8 @@ std::string describe_after(const AfterProbe& then);
 // "0600"
 std::string format_mode(unsigned mode);
 // A file's content for display: string values under secret-looking keys (token, client-key-data,
-// as in a kubeconfig) of a JSON document become "<redacted>"; other content is returned as is.
+// as in a kubeconfig; core/redact.hpp's rule) of a JSON document become "<redacted>"; other
+// content is returned as is.
 std::string redact_file_content(const std::string& content);
 
 // "/sys:/sys:ro", "/var/lib/kubelet:/var/lib/kubelet:shared", as docker run -v writes them.

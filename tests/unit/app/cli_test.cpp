@@ -130,6 +130,34 @@ TEST_F(CliTest, ConfigShowsSourcesAndRedactsSecrets) {
   EXPECT_EQ(j["values"]["flannel_network"]["source"], "default");
 }
 
+// The issue's reproduction: a token given in a stage's args is shown nowhere, the way it was given
+// or split over two arguments; what is not secret is still shown.
+TEST_F(CliTest, PlanAndConfigShowNoSecretFromArgsOrEnvironment) {
+  auto e = env();
+  e["KNA_API_TOKEN"] = "api-SECRET-1";
+  const std::vector<std::string> sets{
+      "--set", R"(stages.kubelet.args=["--token=args-SECRET-2","--password","args-SECRET-3","--v=4"])",
+      "--set", "stages.kubelet.env.REGISTRY_PASSWORD=env-SECRET-4"};
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"plan"}, {"plan", "-o", "json"}, {"config"}, {"config", "-o", "json"}}) {
+    auto argv = cmd({});
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), sets.begin(), sets.end());
+    const auto r = run_program(worker(argv), e);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.find("SECRET"), std::string::npos) << args[0] << " leaked:\n" << r.out;
+    EXPECT_EQ(r.err.find("SECRET"), std::string::npos) << args[0] << " leaked:\n" << r.err;
+    EXPECT_NE(r.out.find("--v=4"), std::string::npos) << args[0] << ":\n" << r.out;
+    EXPECT_NE(r.out.find("<redacted>"), std::string::npos) << args[0] << ":\n" << r.out;
+  }
+  // Not an array: refused, and the refusal does not quote the token either.
+  auto argv = worker(cmd({"plan", "--set", "stages.kubelet.args=--token=bad-SECRET-5"}));
+  const auto r = run_program(argv, e);
+  EXPECT_EQ(r.exit_code, 78) << r.err;
+  EXPECT_NE(r.err.find("stages.kubelet.args"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("SECRET"), std::string::npos) << r.err;
+}
+
 TEST_F(CliTest, StatusWithoutAgentExits69) {
   auto r = run_program(cmd({"status", "--status-socket", dir_ + "/agent.sock"}), env());
   EXPECT_EQ(r.exit_code, 69);

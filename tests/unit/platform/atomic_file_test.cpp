@@ -41,6 +41,24 @@ TEST_F(AtomicFileTest, WritesTheContentWithTheMode) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
+// A kubeconfig holding a token: a world-readable file left by someone else is replaced by a new
+// file that was 0600 from its creation (written under a temporary name, then renamed), so the
+// token is never readable by others, not even for a moment.
+TEST_F(AtomicFileTest, ReplacesALooserFileWithOneThatNeverHadItsMode) {
+  const auto path = dir_ / "kubeconfig";
+  std::ofstream(path) << "old";
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  struct stat before {};
+  ASSERT_EQ(::stat(path.c_str(), &before), 0);
+  const auto r = write_file_atomically(path, "token: abc\n", 0600);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  struct stat after {};
+  ASSERT_EQ(::stat(path.c_str(), &after), 0);
+  EXPECT_EQ(after.st_mode & 07777, 0600u);
+  EXPECT_NE(after.st_ino, before.st_ino) << "the old file's inode (and mode) was reused";
+  EXPECT_EQ(read(path), "token: abc\n");
+}
+
 TEST_F(AtomicFileTest, ReplacesAnExistingFileAndLeavesNoTemporaryFile) {
   const auto path = dir_ / "subnet.env";
   ASSERT_TRUE(write_file_atomically(path, "old content that is longer\n").ok());

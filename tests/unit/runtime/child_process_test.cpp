@@ -52,15 +52,38 @@ TEST(ResolveExecutable, ErrorsNameTheProgram) {
 }
 
 TEST(ChildEnvironment, AddsAndReplacesVariables) {
-  ::setenv("KNA_TEST_REPLACED", "old", 1);
-  ::setenv("KNA_TEST_KEPT", "kept", 1);
-  const auto env = child_environment({{"KNA_TEST_REPLACED", "new"}, {"KNA_TEST_ADDED", "x=y"}});
-  EXPECT_TRUE(has(env, "KNA_TEST_REPLACED=new"));
-  EXPECT_FALSE(has(env, "KNA_TEST_REPLACED=old"));
-  EXPECT_TRUE(has(env, "KNA_TEST_KEPT=kept"));
-  EXPECT_TRUE(has(env, "KNA_TEST_ADDED=x=y"));
-  ::unsetenv("KNA_TEST_REPLACED");
-  ::unsetenv("KNA_TEST_KEPT");
+  ::setenv("CHILD_TEST_REPLACED", "old", 1);
+  ::setenv("CHILD_TEST_KEPT", "kept", 1);
+  const auto env =
+      child_environment({{"CHILD_TEST_REPLACED", "new"}, {"CHILD_TEST_ADDED", "x=y"}});
+  EXPECT_TRUE(has(env, "CHILD_TEST_REPLACED=new"));
+  EXPECT_FALSE(has(env, "CHILD_TEST_REPLACED=old"));
+  EXPECT_TRUE(has(env, "CHILD_TEST_KEPT=kept"));
+  EXPECT_TRUE(has(env, "CHILD_TEST_ADDED=x=y"));
+  ::unsetenv("CHILD_TEST_REPLACED");
+  ::unsetenv("CHILD_TEST_KEPT");
+}
+
+// The agent's own settings and secrets stay with the agent unless the stage's env names them.
+TEST(ChildEnvironment, LeavesOutTheAgentsSettingsAndSecretsUnlessTheStageSetsThem) {
+  ::setenv("KNA_API_TOKEN", "agent-secret", 1);
+  ::setenv("KNA_ROLE", "worker", 1);
+  ::setenv("ETCD_PASSWORD", "pw", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "aws", 1);
+  ::setenv("K3S_TOKEN", "k3s", 1);
+  ::setenv("CHILD_TEST_TOKEN_FILE", "/etc/token", 1);  // where a secret is: not one
+  ::setenv("MASTER_IP", "10.0.0.1", 1);
+  const auto env = child_environment({{"ETCD_PASSWORD", "for-this-stage"}});
+  for (const char* name : {"KNA_API_TOKEN", "KNA_ROLE", "AWS_SECRET_ACCESS_KEY", "K3S_TOKEN"})
+    EXPECT_FALSE(has_name(env, name)) << name;
+  EXPECT_TRUE(has(env, "ETCD_PASSWORD=for-this-stage"));
+  EXPECT_FALSE(has(env, "ETCD_PASSWORD=pw"));
+  EXPECT_TRUE(has(env, "CHILD_TEST_TOKEN_FILE=/etc/token"));
+  EXPECT_TRUE(has(env, "MASTER_IP=10.0.0.1"));
+  EXPECT_TRUE(has_name(env, "PATH"));
+  for (const char* name : {"KNA_API_TOKEN", "KNA_ROLE", "ETCD_PASSWORD", "AWS_SECRET_ACCESS_KEY",
+                           "K3S_TOKEN", "CHILD_TEST_TOKEN_FILE", "MASTER_IP"})
+    ::unsetenv(name);
 }
 
 TEST(ChildEnvironment, LeavesOutSystemdNotifyVariables) {

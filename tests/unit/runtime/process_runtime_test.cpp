@@ -130,16 +130,52 @@ TEST_F(ProcessRuntimeTest, ChildIgnoringSigtermIsKilledWhenTheBudgetRunsOut) {
 }
 
 TEST_F(ProcessRuntimeTest, EnvironmentHasAgentEnvSpecEnvAndStageMarker) {
-  ::setenv("KNA_TEST_INHERITED", "from-agent", 1);
+  ::setenv("CHILD_TEST_INHERITED", "from-agent", 1);
   auto spec = child_spec("etcd", {"--print-env", kEnvStageMarker, "--print-env", "FOO",
-                                  "--print-env", "KNA_TEST_INHERITED", "--exit-code", "0"});
+                                  "--print-env", "CHILD_TEST_INHERITED", "--exit-code", "0"});
   process_of(spec).env["FOO"] = "bar baz";
   launch(spec);
   ASSERT_TRUE(wait_exit());
-  ::unsetenv("KNA_TEST_INHERITED");
+  ::unsetenv("CHILD_TEST_INHERITED");
   EXPECT_EQ(log_.count_lines(std::string("etcd: ") + kEnvStageMarker + "=etcd"), 1);
   EXPECT_EQ(log_.count_lines("etcd: FOO=bar baz"), 1);
-  EXPECT_EQ(log_.count_lines("etcd: KNA_TEST_INHERITED=from-agent"), 1);
+  EXPECT_EQ(log_.count_lines("etcd: CHILD_TEST_INHERITED=from-agent"), 1);
+}
+
+// The reproduction: a KNA_API_TOKEN set for the agent used to reach the kubelet.
+TEST_F(ProcessRuntimeTest, TheAgentsSecretsDoNotReachAStageUnlessItsEnvSetsThem) {
+  ::setenv("KNA_API_TOKEN", "agent-secret", 1);
+  ::setenv("REGISTRY_PASSWORD", "agent-password", 1);
+  ::setenv("CHILD_TEST_SECRET", "given-to-the-stage", 1);
+  auto spec = child_spec("kubelet", {"--print-env", "KNA_API_TOKEN", "--print-env",
+                                     "REGISTRY_PASSWORD", "--print-env", "CHILD_TEST_SECRET",
+                                     "--exit-code", "0"});
+  process_of(spec).env["CHILD_TEST_SECRET"] = "set-in-the-stage";
+  launch(spec);
+  ASSERT_TRUE(wait_exit());
+  for (const char* name : {"KNA_API_TOKEN", "REGISTRY_PASSWORD", "CHILD_TEST_SECRET"})
+    ::unsetenv(name);
+  EXPECT_EQ(log_.count_lines("kubelet: KNA_API_TOKEN unset"), 1);
+  EXPECT_EQ(log_.count_lines("kubelet: REGISTRY_PASSWORD unset"), 1);
+  EXPECT_EQ(log_.count_lines("kubelet: CHILD_TEST_SECRET=set-in-the-stage"), 1);
+  EXPECT_EQ(log_.count_containing("agent-secret"), 0);
+  EXPECT_EQ(log_.count_containing("agent-password"), 0);
+}
+
+// The launch's log line shows the command line as plan does: its secrets hidden.
+TEST_F(ProcessRuntimeTest, TheLaunchLogLineHidesSecretArguments) {
+  // --print-env takes any name: here one that holds a secret value the child never sees
+  launch(child_spec("kubelet", {"--print-env", "KUBELET_TOKEN=launch-secret", "--exit-code", "0"}));
+  ASSERT_TRUE(wait_exit());
+  std::istringstream in(log_.text());
+  int started = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("started pid") == std::string::npos) continue;
+    ++started;
+    EXPECT_NE(line.find("KUBELET_TOKEN=<redacted>"), std::string::npos) << line;
+    EXPECT_EQ(line.find("launch-secret"), std::string::npos) << line;
+  }
+  EXPECT_EQ(started, 1) << log_.text();
 }
 
 TEST_F(ProcessRuntimeTest, ChildLeadsItsOwnProcessGroup) {
