@@ -68,19 +68,29 @@ inline int free_port() {
 // A single-member etcd on 127.0.0.1, serving v3 and (by default) v2.
 class EtcdProcess {
  public:
-  explicit EtcdProcess(bool enable_v2 = true) : client_port_(free_port()), peer_port_(free_port()) {
-    const auto peer = "http://127.0.0.1:" + std::to_string(peer_port_);
-    std::vector<std::string> argv{kEtcdBinary,
-                                  "--name=kna-test",
-                                  "--data-dir=" + dir_ / "data",
-                                  "--listen-client-urls=" + endpoint(),
-                                  "--advertise-client-urls=" + endpoint(),
-                                  "--listen-peer-urls=" + peer,
-                                  "--initial-advertise-peer-urls=" + peer,
-                                  "--initial-cluster=kna-test=" + peer,
-                                  "--enable-v2=" + std::string(enable_v2 ? "true" : "false")};
-    process_.emplace(argv);
-    ready_ = process_->wait_for_output("ready to serve client requests", 20s);
+  // free_port() races with other tests started at the same time (ctest -j): a port taken between
+  // its release and etcd's bind makes etcd exit with "address already in use". Then the etcd is
+  // started again on other ports, a few times.
+  explicit EtcdProcess(bool enable_v2 = true) {
+    for (int attempt = 1; attempt <= 5; ++attempt) {
+      client_port_ = free_port();
+      peer_port_ = free_port();
+      const auto peer = "http://127.0.0.1:" + std::to_string(peer_port_);
+      std::vector<std::string> argv{kEtcdBinary,
+                                    "--name=kna-test",
+                                    "--data-dir=" + dir_ / ("data" + std::to_string(attempt)),
+                                    "--listen-client-urls=" + endpoint(),
+                                    "--advertise-client-urls=" + endpoint(),
+                                    "--listen-peer-urls=" + peer,
+                                    "--initial-advertise-peer-urls=" + peer,
+                                    "--initial-cluster=kna-test=" + peer,
+                                    "--enable-v2=" + std::string(enable_v2 ? "true" : "false")};
+      process_.emplace(argv);
+      ready_ = process_->wait_for_output("ready to serve client requests", 20s);
+      if (ready_ || process_->output().find("address already in use") == std::string::npos) return;
+      process_->signal(SIGKILL);
+      process_->wait_exit(10s);
+    }
   }
   ~EtcdProcess() {
     process_->signal(SIGTERM);
@@ -97,8 +107,8 @@ class EtcdProcess {
 
  private:
   TempDir dir_;
-  int client_port_;
-  int peer_port_;
+  int client_port_{0};
+  int peer_port_{0};
   std::optional<ChildProcess> process_;
   bool ready_{false};
 };
