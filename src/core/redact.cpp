@@ -106,7 +106,8 @@ std::string redact_userinfo(std::string_view text) {
     // The authority ends at the first '/', '?', '#' or blank; user information ends at its last
     // '@' and holds the password after its first ':'.
     std::size_t end = start;
-    while (end < text.size() && std::string_view("/?# \t\n\"'").find(text[end]) == std::string_view::npos)
+    while (end < text.size() &&
+           std::string_view("/?# \t\n\"'").find(text[end]) == std::string_view::npos)
       ++end;
     const auto authority = text.substr(start, end - start);
     const auto at = authority.rfind('@');

@@ -136,7 +136,8 @@ TEST_F(CliTest, PlanAndConfigShowNoSecretFromArgsOrEnvironment) {
   auto e = env();
   e["KNA_API_TOKEN"] = "api-SECRET-1";
   const std::vector<std::string> sets{
-      "--set", R"(stages.kubelet.args=["--token=args-SECRET-2","--password","args-SECRET-3","--v=4"])",
+      "--set",
+      R"(stages.kubelet.args=["--token=args-SECRET-2","--password","args-SECRET-3","--v=4"])",
       "--set", "stages.kubelet.env.REGISTRY_PASSWORD=env-SECRET-4"};
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"plan"}, {"plan", "-o", "json"}, {"config"}, {"config", "-o", "json"}}) {

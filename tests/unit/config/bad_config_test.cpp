@@ -493,7 +493,9 @@ std::vector<BadCase> bad_cases() {
                {"arch (env ARCH)", "not UTF-8 text", "set it again as plain text"}});
   c.push_back({"device_uuid_not_utf8",
                "",
-               {{"RESIN_DEVICE_UUID", "\xb4" "f2a1c0e7d5b"}},
+               {{"RESIN_DEVICE_UUID",
+                 "\xb4"
+                 "f2a1c0e7d5b"}},
                {},
                {"node_name (env RESIN_DEVICE_UUID)", "not UTF-8 text"}});
   c.push_back({"flag_value_not_utf8",

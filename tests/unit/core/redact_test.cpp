@@ -25,28 +25,25 @@ TEST_P(LooksSecret, DecidesByTheWordsOfTheName) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, LooksSecret,
-    ::testing::Values(NameCase{"--token", true}, NameCase{"token", true},
-                      NameCase{"KNA_API_TOKEN", true}, NameCase{"api_token", true},
-                      NameCase{"apiToken", true}, NameCase{"--bootstrap-token", true},
-                      NameCase{"--password", true}, NameCase{"ETCD_PASSWORD", true},
-                      NameCase{"DB_PASSWD", true}, NameCase{"client-secret", true},
-                      NameCase{"AWS_SECRET_ACCESS_KEY", true}, NameCase{"key", true},
-                      NameCase{"client-key-data", true}, NameCase{"--api-key", true},
-                      NameCase{"APIKEY", true}, NameCase{"--registry-credentials", true},
-                      NameCase{"--pass", true}, NameCase{"bearer", true},
-                      NameCase{"K3S_TOKEN", true},
-                      // where a secret is, or a setting, or public
-                      NameCase{"--token-file", false}, NameCase{"--tls-private-key-file", false},
-                      NameCase{"--service-account-key-file", false},
-                      NameCase{"--discovery-token-ca-cert-hash", false},
-                      NameCase{"--token-ttl", false},
-                      NameCase{"--image-credential-provider-config", false},
-                      NameCase{"--cert-dir", false}, NameCase{"--etcd-keyfile", false},
-                      NameCase{"--anonymous-auth", false}, NameCase{"--authorization-mode", false},
-                      NameCase{"--kubeconfig", false}, NameCase{"--node-ip", false},
-                      NameCase{"MASTER_IP", false}, NameCase{"PATH", false},
-                      NameCase{"monkey", false}, NameCase{"--register-with-taints", false},
-                      NameCase{"HOME", false}, NameCase{"", false}),
+    ::testing::Values(
+        NameCase{"--token", true}, NameCase{"token", true}, NameCase{"KNA_API_TOKEN", true},
+        NameCase{"api_token", true}, NameCase{"apiToken", true},
+        NameCase{"--bootstrap-token", true}, NameCase{"--password", true},
+        NameCase{"ETCD_PASSWORD", true}, NameCase{"DB_PASSWD", true},
+        NameCase{"client-secret", true}, NameCase{"AWS_SECRET_ACCESS_KEY", true},
+        NameCase{"key", true}, NameCase{"client-key-data", true}, NameCase{"--api-key", true},
+        NameCase{"APIKEY", true}, NameCase{"--registry-credentials", true},
+        NameCase{"--pass", true}, NameCase{"bearer", true}, NameCase{"K3S_TOKEN", true},
+        // where a secret is, or a setting, or public
+        NameCase{"--token-file", false}, NameCase{"--tls-private-key-file", false},
+        NameCase{"--service-account-key-file", false},
+        NameCase{"--discovery-token-ca-cert-hash", false}, NameCase{"--token-ttl", false},
+        NameCase{"--image-credential-provider-config", false}, NameCase{"--cert-dir", false},
+        NameCase{"--etcd-keyfile", false}, NameCase{"--anonymous-auth", false},
+        NameCase{"--authorization-mode", false}, NameCase{"--kubeconfig", false},
+        NameCase{"--node-ip", false}, NameCase{"MASTER_IP", false}, NameCase{"PATH", false},
+        NameCase{"monkey", false}, NameCase{"--register-with-taints", false},
+        NameCase{"HOME", false}, NameCase{"", false}),
     [](const auto& param_info) {
       std::string name;
       for (const char c : param_info.param.name)
@@ -68,7 +65,8 @@ TEST_P(RedactArgv, HidesEachSecretValueAndNothingElse) {
 INSTANTIATE_TEST_SUITE_P(
     Table, RedactArgv,
     ::testing::Values(
-        ArgvCase{{"kubelet", "--token=SECRET", "--v=2"}, {"kubelet", "--token=<redacted>", "--v=2"}},
+        ArgvCase{{"kubelet", "--token=SECRET", "--v=2"},
+                 {"kubelet", "--token=<redacted>", "--v=2"}},
         ArgvCase{{"kubelet", "--token", "SECRET", "--v=2"},
                  {"kubelet", "--token", "<redacted>", "--v=2"}},
         ArgvCase{{"x", "-password=hunter2"}, {"x", "-password=<redacted>"}},
@@ -94,9 +92,9 @@ INSTANTIATE_TEST_SUITE_P(
                   "--etcd-endpoints=http://root:<redacted>@10.0.0.1:2379,http://10.0.0.2:2379"}},
         ArgvCase{{"sh", "-c", "exec kubelet --token=abc --v=2"},
                  {"sh", "-c", "exec kubelet --token=<redacted> --v=2"}},
-        ArgvCase{{"kubelet", "--node-labels=role=worker", "--register-with-taints=key=v:NoSchedule"},
-                 {"kubelet", "--node-labels=role=worker",
-                  "--register-with-taints=key=v:NoSchedule"}},
+        ArgvCase{
+            {"kubelet", "--node-labels=role=worker", "--register-with-taints=key=v:NoSchedule"},
+            {"kubelet", "--node-labels=role=worker", "--register-with-taints=key=v:NoSchedule"}},
         ArgvCase{{"x", "--token="}, {"x", "--token="}}, ArgvCase{{}, {}}),
     [](const auto& param_info) { return "case" + std::to_string(param_info.index); });
 
@@ -119,25 +117,25 @@ INSTANTIATE_TEST_SUITE_P(
         TextCase{"Authorization: bearer abc.defgh", "Authorization: bearer <redacted>"},
         TextCase{"GET https://admin:s3cr3t@10.0.0.1:6443/api failed",
                  "GET https://admin:<redacted>@10.0.0.1:6443/api failed"},
-        TextCase{"user only https://admin@10.0.0.1/ stays", "user only https://admin@10.0.0.1/ stays"},
-        TextCase{"command \"probe --password=x\" failed", "command \"probe --password=<redacted>\" failed"},
+        TextCase{"user only https://admin@10.0.0.1/ stays",
+                 "user only https://admin@10.0.0.1/ stays"},
+        TextCase{"command \"probe --password=x\" failed",
+                 "command \"probe --password=<redacted>\" failed"},
         TextCase{"no secret here: --node-ip=10.0.0.5", "no secret here: --node-ip=10.0.0.5"},
         TextCase{"a bearer of bad news", "a bearer of bad news"}, TextCase{"", ""}),
     [](const auto& param_info) { return "case" + std::to_string(param_info.index); });
 
 TEST(RedactEnv, HidesSecretNamesAndSecretsInOtherValuesButShowsEmptyOnes) {
-  const std::map<std::string, std::string> env{
-      {"KNA_API_TOKEN", "abc"},
-      {"ETCD_PASSWORD", "pw"},
-      {"HTTP_PROXY", "http://u:pw@proxy:3128"},
-      {"PATH", "/usr/bin"},
-      {"EMPTY_TOKEN", ""}};
-  const std::map<std::string, std::string> shown{
-      {"KNA_API_TOKEN", "<redacted>"},
-      {"ETCD_PASSWORD", "<redacted>"},
-      {"HTTP_PROXY", "http://u:<redacted>@proxy:3128"},
-      {"PATH", "/usr/bin"},
-      {"EMPTY_TOKEN", ""}};
+  const std::map<std::string, std::string> env{{"KNA_API_TOKEN", "abc"},
+                                               {"ETCD_PASSWORD", "pw"},
+                                               {"HTTP_PROXY", "http://u:pw@proxy:3128"},
+                                               {"PATH", "/usr/bin"},
+                                               {"EMPTY_TOKEN", ""}};
+  const std::map<std::string, std::string> shown{{"KNA_API_TOKEN", "<redacted>"},
+                                                 {"ETCD_PASSWORD", "<redacted>"},
+                                                 {"HTTP_PROXY", "http://u:<redacted>@proxy:3128"},
+                                                 {"PATH", "/usr/bin"},
+                                                 {"EMPTY_TOKEN", ""}};
   EXPECT_EQ(redact_env(env), shown);
 }
 

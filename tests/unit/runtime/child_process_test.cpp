@@ -54,8 +54,7 @@ TEST(ResolveExecutable, ErrorsNameTheProgram) {
 TEST(ChildEnvironment, AddsAndReplacesVariables) {
   ::setenv("CHILD_TEST_REPLACED", "old", 1);
   ::setenv("CHILD_TEST_KEPT", "kept", 1);
-  const auto env =
-      child_environment({{"CHILD_TEST_REPLACED", "new"}, {"CHILD_TEST_ADDED", "x=y"}});
+  const auto env = child_environment({{"CHILD_TEST_REPLACED", "new"}, {"CHILD_TEST_ADDED", "x=y"}});
   EXPECT_TRUE(has(env, "CHILD_TEST_REPLACED=new"));
   EXPECT_FALSE(has(env, "CHILD_TEST_REPLACED=old"));
   EXPECT_TRUE(has(env, "CHILD_TEST_KEPT=kept"));

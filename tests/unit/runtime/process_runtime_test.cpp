@@ -147,9 +147,9 @@ TEST_F(ProcessRuntimeTest, TheAgentsSecretsDoNotReachAStageUnlessItsEnvSetsThem)
   ::setenv("KNA_API_TOKEN", "agent-secret", 1);
   ::setenv("REGISTRY_PASSWORD", "agent-password", 1);
   ::setenv("CHILD_TEST_SECRET", "given-to-the-stage", 1);
-  auto spec = child_spec("kubelet", {"--print-env", "KNA_API_TOKEN", "--print-env",
-                                     "REGISTRY_PASSWORD", "--print-env", "CHILD_TEST_SECRET",
-                                     "--exit-code", "0"});
+  auto spec =
+      child_spec("kubelet", {"--print-env", "KNA_API_TOKEN", "--print-env", "REGISTRY_PASSWORD",
+                             "--print-env", "CHILD_TEST_SECRET", "--exit-code", "0"});
   process_of(spec).env["CHILD_TEST_SECRET"] = "set-in-the-stage";
   launch(spec);
   ASSERT_TRUE(wait_exit());
