@@ -103,11 +103,12 @@ std::string redact_userinfo(std::string_view text) {
     const auto scheme_end = text.find("://", pos);
     if (scheme_end == std::string_view::npos) break;
     const std::size_t start = scheme_end + 3;
-    // The authority ends at the first '/', '?', '#' or blank; user information ends at its last
-    // '@' and holds the password after its first ':'.
+    // The authority ends at the first '/', '?', '#', blank, quote or ',' (the next URL of a list:
+    // --etcd-endpoints=http://a:b@h1,http://c:d@h2); user information ends at its last '@' and
+    // holds the password after its first ':'.
     std::size_t end = start;
     while (end < text.size() &&
-           std::string_view("/?# \t\n\"'").find(text[end]) == std::string_view::npos)
+           std::string_view("/?# \t\n\"',").find(text[end]) == std::string_view::npos)
       ++end;
     const auto authority = text.substr(start, end - start);
     const auto at = authority.rfind('@');
@@ -180,12 +181,11 @@ std::vector<std::string> redact_argv(const std::vector<std::string>& argv) {
     const auto eq = arg.find('=');
     value_is_secret = is_flag(arg) && eq == std::string::npos && looks_secret(arg);
     // The whole value of `--token=a b` (one argument), not only up to its blank.
-    const std::string_view name = std::string_view(arg).substr(0, eq);
-    if (eq != std::string::npos && eq > 0 && eq + 1 < arg.size() &&
-        name.find_first_of(" \t") == std::string_view::npos && looks_secret(name) &&
-        !is_switch_value(std::string_view(arg).substr(eq + 1))) {
-      out.push_back(std::string(arg, 0, eq + 1) + std::string(kRedacted));
-      continue;
+    if (eq != std::string::npos && arg.find_first_of(" \t") > eq) {
+      if (auto shown = redact_assignment(arg); shown != arg) {
+        out.push_back(std::move(shown));
+        continue;
+      }
     }
     out.push_back(redact_text(arg));
   }

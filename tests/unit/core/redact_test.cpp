@@ -122,6 +122,8 @@ INSTANTIATE_TEST_SUITE_P(
         TextCase{"command \"probe --password=x\" failed",
                  "command \"probe --password=<redacted>\" failed"},
         TextCase{"no secret here: --node-ip=10.0.0.5", "no secret here: --node-ip=10.0.0.5"},
+        TextCase{"--etcd-endpoints=http://a:pw1@h1:2379,http://c:pw2@h2:2379",
+                 "--etcd-endpoints=http://a:<redacted>@h1:2379,http://c:<redacted>@h2:2379"},
         TextCase{"a bearer of bad news", "a bearer of bad news"}, TextCase{"", ""}),
     [](const auto& param_info) { return "case" + std::to_string(param_info.index); });
 
