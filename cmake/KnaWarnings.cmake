@@ -8,6 +8,17 @@ function(kna_target_defaults target)
   if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(arm|aarch64)")  # GCC notes on ABI changes of old releases
     target_compile_options(${target} PRIVATE -Wno-psabi)
   endif()
+  # The agent waits on sockets and children nearly all the time: its code's size is resident
+  # memory (every page of the binary's text ends up mapped, docs/benchmarks.md, footprint), its
+  # speed is not what it waits on. -Os comes after the build type's -O2 and wins; the sanitizer
+  # builds keep their own level.
+  if(KNA_OPTIMIZE_SIZE AND KNA_SANITIZE STREQUAL "" AND CMAKE_BUILD_TYPE MATCHES "^(Release|RelWithDebInfo|MinSizeRel)$")
+    target_compile_options(${target} PRIVATE -Os -ffunction-sections -fdata-sections)
+    get_target_property(type ${target} TYPE)
+    if(type STREQUAL "EXECUTABLE")
+      target_link_options(${target} PRIVATE -Wl,--gc-sections)
+    endif()
+  endif()
 endfunction()
 
 if(KNA_SANITIZE STREQUAL "address")

@@ -80,10 +80,14 @@ struct StoreFlannelConfig {
 };
 
 // Every airgap tarball (image_dir/*.tar) whose images the daemon lacks is loaded into it, so that
-// the kubelet finds its pods' images (k3s does the same for containerd).
+// the kubelet finds its pods' images (k3s does the same for containerd). Pipelined: the tarballs
+// naming `first` (the images the kubelet needs to start: its own, kube-proxy's, a master's
+// control plane) are loaded before the step succeeds; the others load behind it, while the
+// kubelet starts, as k3s imports its airgap folder while its kubelet comes up.
 struct LoadAirgapImages {
   std::string docker_socket;
   std::string image_dir;
+  std::vector<std::string> first;
   bool operator==(const LoadAirgapImages&) const = default;
 };
 

@@ -24,6 +24,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/unix_socket.hpp"
+#include "core/thread_name.hpp"
 
 namespace kna::api {
 
@@ -396,6 +397,7 @@ struct ApiServer::Impl {
         c.tcp = i == 2;
         try {
           c.thread = std::thread([this, &c] {
+            name_this_thread("kna-api-conn");
             serve(c.fd, c.tcp);
             ::shutdown(c.fd, SHUT_RDWR);
             c.done = true;
@@ -522,7 +524,10 @@ Status ApiServer::start() {
     if (created) std::filesystem::remove(options_.socket_path);
     return bound;
   }
-  s.acceptor = std::thread([&s] { s.accept_loop(); });
+  s.acceptor = std::thread([&s] {
+    name_this_thread("kna-api");
+    s.accept_loop();
+  });
   s.started = true;
   spdlog::info("api: serving on {} (mode {:04o}{})", options_.socket_path, options_.socket_mode,
                options_.socket_group.empty() ? "" : ", group " + options_.socket_group);

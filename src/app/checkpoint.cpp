@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "core/thread_name.hpp"
 #include "platform/atomic_file.hpp"
 
 namespace kna::app {
@@ -132,7 +133,10 @@ std::vector<StageHistory> histories(const std::vector<StageStatus>& stages) {
 }
 
 CheckpointWriter::CheckpointWriter(std::string path)
-    : path_(std::move(path)), thread_([this] { run(); }) {}
+    : path_(std::move(path)), thread_([this] {
+        name_this_thread("kna-checkpoint");
+        run();
+      }) {}
 
 CheckpointWriter::~CheckpointWriter() {
   {

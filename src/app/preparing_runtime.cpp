@@ -9,9 +9,16 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "core/thread_name.hpp"
+
 namespace kna::app {
 
 struct PreparingRuntime::Pool {
+  Pool() {
+    name_pool_threads(
+        [this](std::function<void()> fn) { boost::asio::post(threads, std::move(fn)); }, 1,
+        "kna-prepare");
+  }
   boost::asio::thread_pool threads{1};
 };
 

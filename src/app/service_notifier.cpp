@@ -103,7 +103,8 @@ ServiceNotifier::~ServiceNotifier() {
 void ServiceNotifier::start() {
   update();
   if (options_.watchdog && *options_.watchdog > Duration::zero()) ping();
-  refresh_timer_ = dispatcher_.call_after(options_.refresh, [this] { refresh(); });
+  if (options_.refresh > Duration::zero())
+    refresh_timer_ = dispatcher_.call_after(options_.refresh, [this] { refresh(); });
 }
 
 void ServiceNotifier::update() {

@@ -26,7 +26,7 @@ struct ServiceNotifierOptions {
   std::optional<Duration> watchdog;
   // How often the status is looked at, besides every transition: a failing probe changes its
   // reason without a transition.
-  Duration refresh{std::chrono::seconds(1)};
+  Duration refresh{std::chrono::seconds(1)};  // zero: no refresh (nobody reads STATUS=)
   // Before READY=1, while a stage is being launched: EXTEND_TIMEOUT_USEC with this value, sent
   // again after a third of it, so that TimeoutStartSec bounds a bring-up that makes no progress
   // but not a long first image load.

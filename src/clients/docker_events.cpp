@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "clients/docker_json.hpp"
+#include "core/thread_name.hpp"
 #include "kna/catalogue.hpp"
 
 namespace kna {
@@ -30,7 +31,10 @@ DockerEvents::~DockerEvents() {
 void DockerEvents::start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable() || stopping_) return;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("kna-events");
+    run();
+  });
 }
 
 void DockerEvents::stop() {

@@ -14,6 +14,7 @@
 #include "clients/docker_client.hpp"
 #include "clients/docker_events.hpp"
 #include "clients/docker_json.hpp"
+#include "core/thread_name.hpp"
 #include "kna/catalogue.hpp"
 #include "runtime/container_exit.hpp"
 #include "runtime/container_launch.hpp"
@@ -98,7 +99,10 @@ class ContainerWorkload : public Workload {
 
 class ContainerRuntime::Workers {
  public:
-  explicit Workers(int threads) : pool_(static_cast<std::size_t>(std::max(1, threads))) {}
+  explicit Workers(int threads) : pool_(static_cast<std::size_t>(std::max(1, threads))) {
+    name_pool_threads([this](std::function<void()> fn) { post(std::move(fn)); },
+                      static_cast<std::size_t>(std::max(1, threads)), "kna-docker");
+  }
   void post(std::function<void()> fn) { boost::asio::post(pool_, std::move(fn)); }
   void join() { pool_.join(); }
 
@@ -127,7 +131,10 @@ struct ContainerRuntime::Core : std::enable_shared_from_this<ContainerRuntime::C
   void cancel(Launching& launch) {
     if (launch.cancelled) return;
     launch.cancelled = true;
-    cancellers.emplace_back([client = launch.client] { client->stop(); });
+    cancellers.emplace_back([client = launch.client] {
+      name_this_thread("kna-cancel");
+      client->stop();
+    });
   }
 
   std::shared_ptr<Docker> connect(const DockerEndpoint& endpoint) const {

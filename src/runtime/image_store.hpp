@@ -46,14 +46,16 @@ class ImageStore {
   // does not answer throws (and the tarball is tried again next time).
   AirgapLoad load_airgap(Docker& client, const std::string& stage);
 
+  // ensure()'s airgap part, never a pull: loads the tarball(s) naming `image` if the daemon lacks
+  // it; true once the daemon has it. Throws DockerError when the daemon does not answer.
+  bool load_for(Docker& client, const std::string& stage, const std::string& image);
+
  private:
   struct Tarball {
     std::string path;
     TarballIndex::Entry entry;
   };
   std::vector<Tarball> scan();
-  // ensure()'s airgap part: true once `image` is in the daemon.
-  bool load_for(Docker& client, const std::string& stage, const std::string& image);
   // Gives one tarball to the daemon; false when the daemon rejected it (logged, not tried again).
   bool load(Docker& client, const std::string& stage, const Tarball& tar);
   // The names in `names` the daemon lacks.

@@ -43,7 +43,9 @@ struct LogFollower::Impl : std::enable_shared_from_this<LogFollower::Impl> {
   dev_t dev{};
   ino_t ino{};
   std::uint64_t offset{0};
-  std::string partial;  // the start of a line whose newline has not been written yet
+  std::uint64_t read_total{0};  // bytes read since start: tells a quiet tick from a busy one
+  Millis wait{0};               // the timer's next delay (options.poll, longer while quiet)
+  std::string partial;          // the start of a line whose newline has not been written yet
   Dispatcher::TimerId timer{0};
   bool started{false};
   bool stopped{false};
@@ -91,8 +93,19 @@ struct LogFollower::Impl : std::enable_shared_from_this<LogFollower::Impl> {
       if (!self || self->stopped) return;
       self->timer = 0;
       std::uint64_t budget = kTickBudget;
+      const std::uint64_t before = self->read_total;
       const bool caught_up = self->poll(budget);
-      if (!self->stopped) self->schedule(caught_up ? Duration(self->options.poll) : Duration(0));
+      if (self->stopped) return;
+      if (!caught_up) {
+        self->schedule(Duration(0));
+        return;
+      }
+      // Quiet: wait longer each time, up to idle_poll; anything read: back to poll.
+      if (self->read_total != before || self->options.idle_poll <= self->options.poll)
+        self->wait = self->options.poll;
+      else
+        self->wait = std::min(self->wait * 2, self->options.idle_poll);
+      self->schedule(Duration(self->wait));
     });
   }
 
@@ -140,6 +153,7 @@ struct LogFollower::Impl : std::enable_shared_from_this<LogFollower::Impl> {
       }
       if (n == 0) return true;
       offset += static_cast<std::uint64_t>(n);
+      read_total += static_cast<std::uint64_t>(n);
       budget -= static_cast<std::uint64_t>(n);
       consume(std::string_view(buf.data(), static_cast<std::size_t>(n)));
     }
@@ -221,6 +235,7 @@ void LogFollower::start(bool from_end) {
   impl.started = true;
   // The end is taken now, not at the first tick: what the process writes from here on is new.
   impl.open_file(from_end);
+  impl.wait = impl.options.poll;
   impl.schedule(impl.options.poll);
 }
 

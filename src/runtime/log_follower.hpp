@@ -17,7 +17,11 @@ namespace kna {
 class LogFollower {
  public:
   struct Options {
-    Millis poll{250};                           // how often the file is looked at
+    Millis poll{250};  // how often the file is looked at
+    // When longer than `poll`: each look that finds nothing new doubles the wait, up to this; the
+    // first new byte brings it back to `poll`. A quiet daemon then costs a wakeup every couple
+    // of seconds instead of four a second (docs/benchmarks.md, footprint).
+    Millis idle_poll{0};
     std::uint64_t max_bytes{10 * 1024 * 1024};  // rotate once the file is larger than this
     bool rotate{true};
   };

@@ -16,6 +16,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "core/redact.hpp"
+#include "core/thread_name.hpp"
 #include "kna/catalogue.hpp"
 #include "runtime/child_process.hpp"
 
@@ -47,7 +48,10 @@ ProbeResult check_file(const ProbeSpec& spec) {
 
 struct RealProber::Impl : std::enable_shared_from_this<RealProber::Impl> {
   Impl(boost::asio::io_context& i, Dispatcher& d, std::size_t threads)
-      : io(i), dispatcher(d), pool(threads) {}
+      : io(i), dispatcher(d), pool(threads) {
+    name_pool_threads([this](std::function<void()> fn) { boost::asio::post(pool, std::move(fn)); },
+                      threads, "kna-probe");
+  }
   ~Impl() {
     pool.stop();
     pool.join();

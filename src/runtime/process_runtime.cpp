@@ -398,6 +398,7 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
   std::shared_ptr<LogFollower> follow(const std::string& stage, bool from_end) {
     LogFollower::Options o;
     o.poll = options.log_poll;
+    o.idle_poll = options.log_idle_poll;
     o.max_bytes = options.log_max_bytes;
     auto follower = std::make_shared<LogFollower>(
         dispatcher, log_path(stage), o, [weak = weak_from_this(), stage](std::string_view line) {

@@ -26,11 +26,12 @@ class ProcessRuntime : public Runtime {
   struct Options {
     double output_lines_per_second{50};  // per stage, stdout and stderr together
     double output_burst{200};
-    Millis drain_grace{200};   // after an exit, how long to wait for the rest of the output
-    std::string record_dir{};  // "" keeps no records and adopts nothing
-    std::string log_dir{};     // "" reads the child's output through a pipe
-    std::string boot_id{};     // written into records; a record of another boot is stale
-    Millis log_poll{250};      // how often a log file is read
+    Millis drain_grace{200};      // after an exit, how long to wait for the rest of the output
+    std::string record_dir{};     // "" keeps no records and adopts nothing
+    std::string log_dir{};        // "" reads the child's output through a pipe
+    std::string boot_id{};        // written into records; a record of another boot is stale
+    Millis log_poll{250};         // how often a log file is read
+    Millis log_idle_poll{2'000};  // ... once it has been quiet for a while (LogFollower::Options)
     std::uint64_t log_max_bytes{10 * 1024 * 1024};  // copied to .1 and truncated beyond this
   };
 

@@ -2,6 +2,9 @@
 // subnet. It needs flannel's subnet.env, not flanneld itself: a changed subnet restarts it
 // explicitly, a restart of flanneld alone does not.
 
+#include <algorithm>
+
+#include "stages/control_plane.hpp"
 #include "stages/dockerd.hpp"
 #include "stages/stage_builders.hpp"
 
@@ -11,6 +14,26 @@ namespace {
 
 // The bridge dockerd creates (and keeps, whatever its address) when --bridge is not given.
 constexpr const char* kBridge = "docker0";
+
+// The images the kubelet needs before it can register the node and run its static pods: its own
+// and kube-proxy's where they run as containers, a master's control plane. Loaded before the
+// daemon counts as ready; the rest of the airgap folder loads behind it.
+std::vector<std::string> kubelet_images(const StageContext& ctx) {
+  std::vector<std::string> images;
+  auto add = [&images](const std::string& image) {
+    if (!image.empty() && std::find(images.begin(), images.end(), image) == images.end())
+      images.push_back(image);
+  };
+  for (const char* stage : {kStageKubelet, kStageKubeProxy}) {
+    const StageConfig sc = ctx.stage(stage);
+    if (sc.enabled && sc.runtime == RuntimeKind::container)
+      add(sc.image.empty() ? default_image(ctx.cfg, stage) : sc.image);
+  }
+  if (ctx.cfg.role == Role::master)
+    for (const char* component : {"kube-apiserver", "kube-controller-manager", "kube-scheduler"})
+      add(control_plane_image(ctx.cfg, component));
+  return images;
+}
 
 }  // namespace
 
@@ -42,8 +65,10 @@ Result<StageSpec> build_main_docker(const StageContext& ctx) {
   use_live_restore(spec, paths.run_dir);
   spec.prepare.push_back(DeleteStaleBridge{kBridge, bip});
   spec.ready = docker_ping_probe(paths.main_docker_socket);
-  // The kubelet cannot pull (airgap): the images its pods need are loaded before it starts.
-  spec.ready.then = LoadAirgapImages{paths.main_docker_socket, paths.image_dir};
+  // The kubelet cannot pull (airgap): its own images are loaded before it starts, its pods'
+  // behind it.
+  spec.ready.then =
+      LoadAirgapImages{paths.main_docker_socket, paths.image_dir, kubelet_images(ctx)};
   return spec;
 }
 

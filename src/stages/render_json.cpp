@@ -88,7 +88,8 @@ json after_json(const AfterProbe& then) {
     json operator()(const LoadAirgapImages& l) const {
       return json{{"step", "load_airgap_images"},
                   {"docker_socket", l.docker_socket},
-                  {"image_dir", l.image_dir}};
+                  {"image_dir", l.image_dir},
+                  {"first", l.first}};
     }
     json operator()(const NodeReady& n) const {
       return json{{"step", "node_ready"},

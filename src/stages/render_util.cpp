@@ -157,8 +157,12 @@ std::string describe_after(const AfterProbe& then) {
              to_string(s.etcd_api) + "): key " + s.key + " = " + s.value;
     }
     std::string operator()(const LoadAirgapImages& l) const {
+      std::string first;
+      for (const auto& image : l.first) first += (first.empty() ? "" : ", ") + image;
       return "load the airgap images " + l.image_dir + "/*.tar that the daemon at unix://" +
-             l.docker_socket + " lacks";
+             l.docker_socket + " lacks" +
+             (first.empty() ? std::string()
+                            : ": first those naming " + first + ", the rest behind it");
     }
     std::string operator()(const NodeReady& n) const {
       return "the API server " + n.api_server + " lists node " + n.node_name + " as Ready" +

@@ -1,15 +1,28 @@
 // Container-supervision bench: a real Supervisor with the real ContainerRuntime supervises one
 // busybox container in a private dockerd; the container is killed N times through the Docker API
 // and the bench measures how fast the agent notices (kill request sent → transition out of ready)
-// and relaunches (backoff expiry → launched). Usage: bench_container [KILLS]
+// and relaunches (backoff expiry → launched).
+// Then the event storm: STORM short-lived containers (pods churning) are run and removed in the
+// same daemon, four at a time, by docker CLI processes of their own, while the container is
+// supervised: once left alone, for the agent's CPU seconds per 1 000 foreign events (its own
+// process's CPU, getrusage; the CLI processes are not counted), and once with kills spread over the
+// storm, for the detection time of a death in the middle of it. Usage: bench_container [KILLS
+// [STORM]]   (STORM 0: no storm)
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <functional>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
+
+#include <sys/resource.h>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
@@ -73,8 +86,17 @@ std::string container_of(const std::string& workload) {
   return workload.rfind(prefix, 0) == 0 ? workload.substr(prefix.size()) : std::string{};
 }
 
+// Nanoseconds since the epoch on the wall clock: the daemon's events carry the same clock.
+long long wall_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 struct Figures {
   std::vector<double> detect, respawn;
+  // Per noticed kill, on the wall clock: when the kill was sent and when the supervisor saw it.
+  std::vector<long long> killed_ns, noticed_ns;
   int kills{0};
   int misses{0};
   int kill_errors{0};
@@ -83,13 +105,18 @@ struct Figures {
 
 class KillLoop {
  public:
+  // Kills `kills` times, each `pace` after the container is ready again; then, while `busy` says
+  // so (the storm still runs), waits before it stops the supervisor.
   KillLoop(boost::asio::io_context& io, Dispatcher& dispatcher, Supervisor& sup,
-           const std::string& socket, int kills)
+           const std::string& socket, int kills, Millis pace = Millis{0},
+           std::function<bool()> busy = {})
       : io_(io),
         dispatcher_(dispatcher),
         sup_(sup),
         client_(DockerClientOptions{socket, Millis{5'000}, Millis{30'000}}),
-        wanted_(kills) {
+        wanted_(kills),
+        pace_(pace),
+        busy_(std::move(busy)) {
     arm_stuck_timer();  // the first start is bounded too
   }
 
@@ -103,6 +130,8 @@ class KillLoop {
         dispatcher_.cancel(miss_timer_);
         const auto sent = Clock::time_point(Clock::duration(killed_at_.load()));
         figures_.detect.push_back(ms_between(sent, now));
+        figures_.killed_ns.push_back(killed_wall_ns_.load());
+        figures_.noticed_ns.push_back(wall_ns());
       }
       arm_stuck_timer();
     } else if (t.from == StageState::backoff && t.event == StageEvent::backoff_expired) {
@@ -114,8 +143,12 @@ class KillLoop {
     }
     if (t.to == StageState::ready) {
       dispatcher_.cancel(stuck_timer_);
+      if (on_ready_) std::exchange(on_ready_, {})();
       // Kill from the loop right after the transition has been handled.
-      dispatcher_.post([this] { next(); });
+      if (pace_.count() > 0)
+        dispatcher_.call_after(pace_, [this] { next(); });
+      else
+        dispatcher_.post([this] { next(); });
     }
   }
 
@@ -129,12 +162,18 @@ class KillLoop {
   }
 
   const Figures& figures() const { return figures_; }
+  // The storm has ended (from the loop).
+  void poke() { next(); }
+  // Called once, the first time the container is ready.
+  void on_first_ready(std::function<void()> fn) { on_ready_ = std::move(fn); }
 
  private:
   void next() {
     if (finishing_ || awaiting_) return;
-    if (figures_.kills == wanted_) {
-      finish();
+    const bool storming = busy_ && busy_();
+    // With a storm, the kills go on only while it does, and the loop waits for its end (poke()).
+    if (figures_.kills == wanted_ || (busy_ && !storming)) {
+      if (!storming) finish();
       return;
     }
     const auto st = sup_.status();
@@ -146,6 +185,7 @@ class KillLoop {
       std::fprintf(stderr, "bench_container: kill %d\n", figures_.kills);
     // The Docker call blocks: it runs on the worker, never on the loop.
     boost::asio::post(worker_, [this, id] {
+      killed_wall_ns_.store(wall_ns());
       killed_at_.store(Clock::now().time_since_epoch().count());
       try {
         client_.kill_container(id, "SIGKILL");
@@ -190,8 +230,12 @@ class KillLoop {
   DockerClient client_;
   boost::asio::thread_pool worker_{1};
   const int wanted_;
+  const Millis pace_;
+  const std::function<bool()> busy_;
+  std::function<void()> on_ready_;
   Figures figures_;
   std::atomic<Clock::rep> killed_at_{0};  // written by the worker just before the request
+  std::atomic<long long> killed_wall_ns_{0};
   Clock::time_point expired_at_{};
   bool awaiting_{false};  // a kill was sent and no transition out of ready seen yet
   bool finishing_{false};
@@ -204,12 +248,135 @@ int fail(const std::string& why) {
   return 2;
 }
 
+double cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  const auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
+
+double wall_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// STORM containers run (`true`) and removed, four at a time, by docker CLI processes under a
+// shell: their CPU is theirs, not the bench's. A `docker events` process of the shell's counts
+// their events as they happen (the daemon's own record keeps only its last 256 events).
+class Storm {
+ public:
+  Storm(const test::PrivateDockerd& daemon, int containers, std::string tag)
+      : daemon_(daemon),
+        containers_(containers),
+        label_("kna-bench-storm=" + std::move(tag)),
+        events_file_(daemon.dir() + "/storm-" + label_.substr(label_.find('=') + 1) + ".events"),
+        dies_file_(daemon.dir() + "/storm-" + label_.substr(label_.find('=') + 1) + ".dies") {}
+  ~Storm() { join(); }
+
+  // on_end runs on the storm's thread once every container is gone.
+  void start(std::function<void()> on_end) {
+    running_ = true;
+    started_ = wall_seconds();
+    cpu_started_ = cpu_seconds();
+    thread_ = std::thread([this, on_end = std::move(on_end)] {
+      const std::string docker = "docker -H unix://" + daemon_.socket();
+      // --since replays what happened between it and the subscription; the events process gets
+      // a second after the last container to report it.
+      // A second events process records when the daemon reports each death of the supervised
+      // container: the detection time splits into the daemon's part and the agent's.
+      const std::string script =
+          docker + " events --since $(( $(date +%s) - 1 )) --filter label=" + label_ +
+          " --format '{{.Action}}' >" + events_file_ + " & ev=$!\n" + docker +
+          " events --filter label=" + kLabelStage + "=bench --filter event=die --format "
+          "'{{.TimeNano}}' >" + dies_file_ + " & dv=$!\n" + "seq " +
+          std::to_string(containers_) + " | xargs -P 4 -I{} " + docker +
+          " run --rm --network none --log-driver none --label " + label_ + " " + kImage +
+          " true >/dev/null\nrc=$?\nsleep 1\nkill $ev $dv\nwait $ev $dv 2>/dev/null\nexit $rc\n";
+      rc_ = test::run_command({"sh", "-c", script}, &output_);
+      cpu_used_ = cpu_seconds() - cpu_started_;
+      ended_ = wall_seconds();
+      running_ = false;
+      on_end();
+    });
+  }
+  bool running() const { return running_; }
+  void join() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // After join(): what the storm did.
+  bool ok() const { return rc_ == 0; }
+  const std::string& output() const { return output_; }
+  double seconds() const { return ended_ - started_; }
+  double cpu_used() const { return cpu_used_; }
+  // The storm's containers' events (create, start, die, destroy …) as the daemon sent them.
+  // When the daemon reported each death of the supervised container (ns since the epoch).
+  std::vector<long long> deaths() const {
+    std::ifstream in(dies_file_);
+    std::vector<long long> out;
+    for (long long ns = 0; in >> ns;) out.push_back(ns);
+    return out;
+  }
+  long events() const {
+    std::ifstream in(events_file_);
+    long n = 0;
+    for (std::string line; std::getline(in, line);) n += line.empty() ? 0 : 1;
+    return n;
+  }
+
+ private:
+  const test::PrivateDockerd& daemon_;
+  const int containers_;
+  const std::string label_;
+  const std::string events_file_;
+  const std::string dies_file_;
+  std::thread thread_;
+  std::atomic<bool> running_{false};
+  double started_{0}, ended_{0}, cpu_started_{0}, cpu_used_{0};
+  int rc_{-1};
+  std::string output_;
+};
+
+// One supervised run: `kills` kills `pace` apart; with a storm, the storm starts when the container
+// is first ready, and the kills go on (at most `kills`) until the storm ends.
+Figures supervise(const test::PrivateDockerd& daemon, int kills, Millis pace, Storm* storm) {
+  boost::asio::io_context io;
+  AsioDispatcher dispatcher(io);
+  ContainerRuntime containers(dispatcher, ContainerRuntimeOptions{});
+  RealProber prober(io, dispatcher);
+  const StageSpec stage = container_stage(daemon.socket());
+  Supervisor sup(
+      dispatcher, containers, prober, {stage},
+      [&stage](const std::string&) -> Result<StageSpec> { return stage; }, [] { return 0.5; });
+  std::function<bool()> busy;
+  if (storm) busy = [storm] { return storm->running(); };
+  KillLoop loop(io, dispatcher, sup, daemon.socket(), kills, pace, busy);
+  if (storm)
+    loop.on_first_ready([&] { storm->start([&] { dispatcher.post([&loop] { loop.poke(); }); }); });
+  sup.add_observer([&loop](const Transition& t) { loop.on_transition(t); });
+  // A Ctrl-C still stops the container and the private daemon.
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&loop](const boost::system::error_code& ec, int) {
+    if (!ec) loop.finish();
+  });
+  sup.start();
+  io.run();
+  if (storm) storm->join();
+  return loop.figures();
+}
+
+void report(const char* when, const Figures& f) {
+  std::fprintf(stderr, "bench_container: %s%d kills, %d noticed, %d kill errors\n", when, f.kills,
+               static_cast<int>(f.detect.size()), f.kill_errors);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::err);
   const int kills = argc > 1 ? std::atoi(argv[1]) : 100;
+  const int storm_size = argc > 2 ? std::atoi(argv[2]) : 300;
   if (kills < 1) return fail("KILLS must be a positive number");
+  if (storm_size < 0) return fail("STORM must be a number of containers (0: no storm)");
   if (auto why = test::PrivateDockerd::skip_reason()) return fail(*why);
 
   test::PrivateDockerd daemon;
@@ -218,35 +385,57 @@ int main(int argc, char** argv) {
   std::string output;
   if (!daemon.import_busybox(kImage, &output)) return fail("importing busybox: " + output);
 
-  Figures figures;
-  {
-    boost::asio::io_context io;
-    AsioDispatcher dispatcher(io);
-    ContainerRuntime containers(dispatcher, ContainerRuntimeOptions{});
-    RealProber prober(io, dispatcher);
-    const StageSpec stage = container_stage(daemon.socket());
-    Supervisor sup(
-        dispatcher, containers, prober, {stage},
-        [&stage](const std::string&) -> Result<StageSpec> { return stage; }, [] { return 0.5; });
-    KillLoop loop(io, dispatcher, sup, daemon.socket(), kills);
-    sup.add_observer([&loop](const Transition& t) { loop.on_transition(t); });
-    // A Ctrl-C still stops the container and the private daemon.
-    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&loop](const boost::system::error_code& ec, int) {
-      if (!ec) loop.finish();
-    });
-    sup.start();
-    io.run();
-    figures = loop.figures();
-  }
-  std::fprintf(stderr, "bench_container: %d kills, %d noticed, %d kill errors\n", figures.kills,
-               static_cast<int>(figures.detect.size()), figures.kill_errors);
-
+  const Figures figures = supervise(daemon, kills, Millis{0}, nullptr);
+  report("", figures);
   bench::emit_distribution(kBench, "container_detect", figures.detect);
   bench::emit(kBench, "container_misses", figures.misses, "count");
   bench::emit(kBench, "container_respawn_p50_ms", bench::quantile(figures.respawn, 0.50), "ms");
   bench::emit(kBench, "container_respawn_p99_ms", bench::quantile(figures.respawn, 0.99), "ms");
   bench::emit(kBench, "container_kills", figures.kills, "count");
   if (figures.stuck) return fail("the supervised container stopped coming back");
+  if (storm_size == 0) return 0;
+
+  // The storm left alone: what foreign events cost the supervising process.
+  constexpr const char* kStorm = "event_storm";
+  std::fprintf(stderr, "bench_container: storm of %d containers, no kills\n", storm_size);
+  Storm quiet(daemon, storm_size, "quiet");
+  const Figures idle = supervise(daemon, 0, Millis{0}, &quiet);
+  if (!quiet.ok()) return fail("the storm's docker commands failed:\n" + quiet.output());
+  const long events = quiet.events();
+  if (events <= 0) return fail("the daemon recorded no event of the storm's containers");
+  std::fprintf(stderr, "bench_container: %ld foreign events in %.1f s, %.3f s of CPU\n", events,
+               quiet.seconds(), quiet.cpu_used());
+  bench::emit(kStorm, "storm_containers", storm_size, "count");
+  bench::emit(kStorm, "storm_events", static_cast<double>(events), "count");
+  bench::emit(kStorm, "storm_s", quiet.seconds(), "s");
+  bench::emit(kStorm, "storm_events_per_s", static_cast<double>(events) / quiet.seconds(), "per_s");
+  bench::emit(kStorm, "agent_cpu_s_per_1000_events",
+              quiet.cpu_used() * 1000.0 / static_cast<double>(events), "s");
+  if (idle.stuck) return fail("the supervised container stopped coming back during the storm");
+
+  // The storm again, with a kill every second while it lasts.
+  std::fprintf(stderr, "bench_container: storm of %d containers, with kills\n", storm_size);
+  Storm loud(daemon, storm_size, "kills");
+  const Figures stormy = supervise(daemon, 10'000, Millis{1'000}, &loud);
+  if (!loud.ok()) return fail("the storm's docker commands failed:\n" + loud.output());
+  report("during the storm: ", stormy);
+  bench::emit_distribution(kStorm, "storm_detect", stormy.detect);
+  // Each kill's first reported death: kill sent → the daemon's die event (dockerd, containerd and
+  // the kernel under the storm's load), then die event → the supervisor's transition (the agent).
+  std::vector<double> daemon_ms, agent_ms;
+  const auto deaths = loud.deaths();
+  for (std::size_t i = 0; i < stormy.killed_ns.size(); ++i) {
+    const auto die = std::lower_bound(deaths.begin(), deaths.end(), stormy.killed_ns[i]);
+    if (die == deaths.end() || *die > stormy.noticed_ns[i]) continue;
+    daemon_ms.push_back(static_cast<double>(*die - stormy.killed_ns[i]) / 1e6);
+    agent_ms.push_back(static_cast<double>(stormy.noticed_ns[i] - *die) / 1e6);
+  }
+  std::fprintf(stderr, "bench_container: %zu of %zu kills matched to the daemon's die event\n",
+               daemon_ms.size(), stormy.killed_ns.size());
+  bench::emit_distribution(kStorm, "storm_daemon_die", daemon_ms);
+  bench::emit_distribution(kStorm, "storm_agent_after_die", agent_ms);
+  bench::emit(kStorm, "storm_misses", stormy.misses, "count");
+  bench::emit(kStorm, "storm_kills", stormy.kills, "count");
+  if (stormy.stuck) return fail("the supervised container stopped coming back during the storm");
   return 0;
 }

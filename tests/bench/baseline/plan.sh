@@ -39,10 +39,12 @@ readonly kPlanToShell='
   | container("kubelet") as $k | container("kube-proxy") as $p
   | arr("PLAN_BOOTSTRAP_ARGV"; $b.process.argv), arr("PLAN_BOOTSTRAP_ENV"; $b | env_list),
     var("PLAN_BOOTSTRAP_SOCK"; $b.ready.unix_socket), var("PLAN_BOOTSTRAP_PIDFILE"; $b.process.pidfile),
+    arr("PLAN_BOOTSTRAP_FILES"; $b | file_list),
     arr("PLAN_FLANNEL_RUN"; $f | run_args), var("PLAN_FLANNEL_IMAGE"; $f.container.image),
     arr("PLAN_FLANNEL_FILES"; $f | file_list), var("PLAN_SUBNET_ENV"; $f.ready.path),
     arr("PLAN_MAIN_ARGV"; $m.process.argv), arr("PLAN_MAIN_ENV"; $m | env_list),
     var("PLAN_MAIN_SOCK"; $m.ready.unix_socket), var("PLAN_MAIN_PIDFILE"; $m.process.pidfile),
+    arr("PLAN_MAIN_FILES"; $m | file_list),
     arr("PLAN_KUBELET_RUN"; $k | run_args), arr("PLAN_KUBELET_FILES"; $k | file_list),
     arr("PLAN_KUBELET_SHARED"; $k.shared_dirs),
     arr("PLAN_PROXY_RUN"; $p | run_args), arr("PLAN_PROXY_FILES"; $p | file_list),
@@ -68,7 +70,8 @@ start_process() {
 }
 
 # write_files FILES_ARRAY: the files the agent writes before it launches the stage (kubeconfig,
-# static pod manifests), with their modes; the array holds path, mode, content for each.
+# static pod manifests, a dockerd's --config-file), with their modes; the array holds path, mode,
+# content for each.
 write_files() {
   local -n files_=$1
   local i
@@ -77,6 +80,19 @@ write_files() {
     printf '%s' "${files_[i + 2]}" >"${files_[i]}"
     chmod "${files_[i + 1]}" "${files_[i]}"
   done
+}
+
+# prepare_main_docker SUBNET MTU → main_argv: deletes docker0 (dockerd keeps an existing one as it
+# is, so --bip would not apply), writes the main dockerd's files, and fills flannel's values into
+# its argv (the plan was made before subnet.env existed: it holds placeholders for them).
+prepare_main_docker() {
+  if ip link show docker0 >/dev/null 2>&1; then ip link del docker0; fi
+  mkdir -p "$(dirname "$PLAN_MAIN_SOCK")"
+  write_files PLAN_MAIN_FILES
+  # shellcheck disable=SC2016
+  local subnet_placeholder='${FLANNEL_SUBNET}' mtu_placeholder='${FLANNEL_MTU}'
+  main_argv=("${PLAN_MAIN_ARGV[@]//"$subnet_placeholder"/$1}")
+  main_argv=("${main_argv[@]//"$mtu_placeholder"/$2}")
 }
 
 # image_tarball DIR IMAGE: the airgap tarball holding IMAGE: named after it the way tests/images

@@ -50,6 +50,7 @@ wait_for_docker() {
 
 status "Launching the bootstrap docker daemon"
 mkdir -p "$(dirname "$PLAN_BOOTSTRAP_SOCK")"
+write_files PLAN_BOOTSTRAP_FILES
 start_process PLAN_BOOTSTRAP_ENV PLAN_BOOTSTRAP_ARGV "$(dirname "$PLAN_BOOTSTRAP_SOCK")/dockerd.log"
 wait_for_docker "$PLAN_BOOTSTRAP_SOCK" "docker bootstrap"
 
@@ -70,13 +71,7 @@ done
 
 status "Restarting main docker with flannel's subnet $FLANNEL_SUBNET, mtu $FLANNEL_MTU"
 # dockerd keeps an existing docker0 as it is: it must go for --bip to apply.
-if ip link show docker0 >/dev/null 2>&1; then ip link del docker0; fi
-mkdir -p "$(dirname "$PLAN_MAIN_SOCK")"
-# The plan was made before subnet.env existed: it holds placeholders for flannel's values.
-# shellcheck disable=SC2016
-subnet_placeholder='${FLANNEL_SUBNET}' mtu_placeholder='${FLANNEL_MTU}'
-main_argv=("${PLAN_MAIN_ARGV[@]//"$subnet_placeholder"/$FLANNEL_SUBNET}")
-main_argv=("${main_argv[@]//"$mtu_placeholder"/$FLANNEL_MTU}")
+prepare_main_docker "$FLANNEL_SUBNET" "$FLANNEL_MTU"
 start_process PLAN_MAIN_ENV main_argv "$(dirname "$PLAN_MAIN_SOCK")/dockerd.log"
 wait_for_docker "$PLAN_MAIN_SOCK" "main docker"
 

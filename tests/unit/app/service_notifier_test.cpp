@@ -166,6 +166,22 @@ TEST_F(ServiceNotifierTest, TheStatusIsRefreshedWithoutATransition) {
                                   "Service Unavailable"));
 }
 
+TEST_F(ServiceNotifierTest, AZeroRefreshLooksOnlyAtTransitions) {
+  ServiceNotifierOptions options;
+  options.refresh = Duration::zero();
+  auto& n = make(options);
+  stages = node(StageState::running, W, W, W);
+  stages[0].probe_detail = "connection refused";
+  n.start();
+  take();
+  stages[0].probe_detail = "503 Service Unavailable";
+  sim.advance(seconds(60));
+  EXPECT_THAT(take(), ElementsAre()) << "no timer looked at the status";
+  n.update();
+  EXPECT_THAT(take(), ElementsAre("STATUS=0/4 stages ready; waiting for bootstrap-docker: 503 "
+                                  "Service Unavailable"));
+}
+
 TEST_F(ServiceNotifierTest, ExtendsTheStartTimeoutWhileALaunchIsInProgressBeforeReady) {
   ServiceNotifierOptions options;
   options.extend_by = seconds(90);

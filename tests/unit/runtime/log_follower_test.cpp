@@ -82,6 +82,32 @@ TEST_F(LogFollowerTest, EmitsAppendedLinesOnTheNextTickNotBefore) {
   EXPECT_EQ(take(), (Lines{"three"}));
 }
 
+TEST_F(LogFollowerTest, AQuietFileIsLookedAtLessOftenUntilItSpeaksAgain) {
+  LogFollower::Options options;
+  options.idle_poll = 4 * kPoll;
+  follow(options).start(/*from_end=*/false);
+  write("first\n");
+  sim_.advance(kPoll);  // t = 1: read, the wait stays kPoll
+  EXPECT_EQ(take(), (Lines{"first"}));
+  sim_.advance(kPoll);      // t = 2: quiet, next look 2 polls later (t = 4)
+  sim_.advance(2 * kPoll);  // t = 4: quiet, next look 4 polls later (t = 8): the most
+  write("late\n");
+  sim_.advance(4 * kPoll - 1ms);
+  EXPECT_TRUE(lines_.empty()) << "looked at before the longer wait was over";
+  sim_.advance(1ms);  // t = 8
+  EXPECT_EQ(take(), (Lines{"late"}));
+  // Something was read: back to one poll.
+  write("next\n");
+  sim_.advance(kPoll);
+  EXPECT_EQ(take(), (Lines{"next"}));
+  // The wait never grows past idle_poll: looks at t = 10, 12, 16, 20, 24, 28 (uncapped, the
+  // fourth would be at 24 and the fifth at 40).
+  sim_.advance(19 * kPoll);
+  write("capped\n");
+  sim_.advance(4 * kPoll);
+  EXPECT_EQ(take(), (Lines{"capped"}));
+}
+
 TEST_F(LogFollowerTest, FromEndSkipsWhatTheFileHeldAtStart) {
   write("old 1\nold 2\n");
   follow().start(/*from_end=*/true);

@@ -103,16 +103,43 @@ TEST(MainDocker, PlanShowsPlaceholdersUntilTheSubnetIsKnown) {
                   "--config-file=/run/kube-node-agent/main-docker.daemon.json"}));
 }
 
-TEST(MainDocker, IsReadyOnceItAnswersAndTheAirgapImagesAreLoaded) {
+TEST(MainDocker, IsReadyOnceItAnswersAndTheKubeletsImagesAreLoadedTheRestBehindIt) {
   for (auto cfg : {worker_config(), master_config()}) {
-    EXPECT_EQ(
-        stage_of(cfg, kStageMainDocker).ready.then,
-        (AfterProbe{LoadAirgapImages{"/var/run/docker.sock", "/var/lib/kube-node-agent/images"}}));
+    const auto then = [&] {
+      return std::get<LoadAirgapImages>(stage_of(cfg, kStageMainDocker).ready.then);
+    };
+    EXPECT_EQ(then().docker_socket, "/var/run/docker.sock");
+    EXPECT_EQ(then().image_dir, "/var/lib/kube-node-agent/images");
     cfg.paths.main_docker_socket = "/tmp/n1/docker.sock";
     cfg.paths.image_dir = "/tmp/n1/images";
-    EXPECT_EQ(stage_of(cfg, kStageMainDocker).ready.then,
-              (AfterProbe{LoadAirgapImages{"/tmp/n1/docker.sock", "/tmp/n1/images"}}));
+    EXPECT_EQ(then().docker_socket, "/tmp/n1/docker.sock");
+    EXPECT_EQ(then().image_dir, "/tmp/n1/images");
   }
+  // First the kubelet's and kube-proxy's images (each once), then a master's control plane's.
+  Config worker = worker_config();
+  worker.stages[kStageKubelet].runtime = RuntimeKind::container;
+  worker.stages[kStageKubeProxy].runtime = RuntimeKind::container;
+  worker.stages[kStageKubelet].image = "example/kubelet:1";
+  worker.stages[kStageKubeProxy].image = "example/proxy:1";
+  EXPECT_EQ(std::get<LoadAirgapImages>(stage_of(worker, kStageMainDocker).ready.then).first,
+            (std::vector<std::string>{"example/kubelet:1", "example/proxy:1"}));
+  worker.stages[kStageKubeProxy].image = "example/kubelet:1";
+  EXPECT_EQ(std::get<LoadAirgapImages>(stage_of(worker, kStageMainDocker).ready.then).first,
+            (std::vector<std::string>{"example/kubelet:1"}));
+  worker.stages[kStageKubeProxy].enabled = false;
+  worker.stages[kStageKubelet].runtime = RuntimeKind::process;
+  EXPECT_EQ(std::get<LoadAirgapImages>(stage_of(worker, kStageMainDocker).ready.then).first,
+            std::vector<std::string>{});
+  Config master = master_config();
+  master.stages[kStageKubelet].runtime = RuntimeKind::container;
+  master.stages[kStageKubeProxy].runtime = RuntimeKind::container;
+  master.stages[kStageKubelet].image = "example/kubelet:1";
+  master.stages[kStageKubeProxy].image = "example/kubelet:1";
+  master.control_plane.apiserver_image = "example/apiserver:1";
+  master.control_plane.controller_manager_image = "example/cm:1";
+  master.control_plane.scheduler_image = "example/kubelet:1";
+  EXPECT_EQ(std::get<LoadAirgapImages>(stage_of(master, kStageMainDocker).ready.then).first,
+            (std::vector<std::string>{"example/kubelet:1", "example/apiserver:1", "example/cm:1"}));
   // Only the main daemon: the bootstrap daemon's images are etcd's and flannel's.
   EXPECT_EQ(stage_of(master_config(), kStageBootstrapDocker).ready.then, AfterProbe{});
 }

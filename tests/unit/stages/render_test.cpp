@@ -133,7 +133,9 @@ TEST(RenderPlanText, ShowsTheStepAfterEachProbeWithItsValues) {
                               "/var/run/docker.sock answers 2xx with \"OK\" in the body\n"
                               "  then:       load the airgap images "
                               "/var/lib/kube-node-agent/images/*.tar that the daemon at "
-                              "unix:///var/run/docker.sock lacks\n"));
+                              "unix:///var/run/docker.sock lacks: first those naming "
+                              "gcr.io/google_containers/hyperkube-amd64:v1.3.6, the rest behind "
+                              "it\n"));
 }
 
 TEST(RenderPlanText, ShowsTheBridgeMainDockerDeletesFirst) {
@@ -265,6 +267,8 @@ TEST(RenderPlanJson, HoldsFilesSharedDirsAndProbeActions) {
   EXPECT_EQ(json["stages"][3]["ready"]["then"]["step"], "load_airgap_images");
   EXPECT_EQ(json["stages"][3]["ready"]["then"]["docker_socket"], "/var/run/docker.sock");
   EXPECT_EQ(json["stages"][3]["ready"]["then"]["image_dir"], "/var/lib/kube-node-agent/images");
+  EXPECT_EQ(json["stages"][3]["ready"]["then"]["first"],
+            nlohmann::json::array({"gcr.io/google_containers/hyperkube-amd64:v1.7.16"}));
   EXPECT_TRUE(json["stages"][5]["ready"]["then"].is_null());
   EXPECT_EQ(json["stages"][5]["files"][0]["path"], "/var/lib/kube-node-agent/kubeconfig");
   EXPECT_EQ(json["stages"][0]["files"][0]["path"],

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# The components of a worker's join, each started on its own and timed from its start to its own
+# readiness, one after another, for tests/bench/join's `join_vs_components_ratio`: what the node
+# costs when nothing is overlapped and nothing is waited for beyond each component's own start.
+# The steps are worker.sh's (the same plan, the same argv, images, mounts and files), with tight
+# polls (every 10 ms, over curl on the daemon's socket: no docker CLI start-up in the figure)
+# instead of docker-multinode's once a second. It is not part of the agent.
+#
+# Prints one line per component on stdout, "COMPONENT SECONDS":
+#   bootstrap_docker    dockerd started → _ping answers
+#   flannel_image       flannel's tarball loaded into the bootstrap daemon
+#   flannel             its container run → subnet.env there
+#   main_docker         dockerd started → _ping answers
+#   image_loads         every airgap tarball loaded into the main daemon, one after another
+#   kubelet             its container run → the API server lists the node Ready
+# then starts kube-proxy (not timed: the node is Ready without it) so that turndown.sh finds the
+# whole node.
+#
+# Usage: components.sh AGENT_BINARY CONFIG API_URL NODE_NAME
+#   (root, inside the node's network namespace, like worker.sh; API_URL as http://IP:8080)
+# Undo: turndown.sh AGENT_BINARY CONFIG
+set -euo pipefail
+
+status() { printf '+++ [%s] %s\n' "$(date +%H:%M:%S.%3N)" "$*" >&2; }
+fatal() { printf '!!! [%s] %s\n' "$(date +%H:%M:%S.%3N)" "$*" >&2; exit 1; }
+
+[ $# -eq 4 ] || fatal "usage: components.sh AGENT_BINARY CONFIG API_URL NODE_NAME"
+agent=$1 config=$2 api=$3 node=$4
+[ "$(id -u)" -eq 0 ] || fatal "needs root"
+[ "$(readlink /proc/self/ns/net)" != "$(readlink /proc/1/ns/net)" ] ||
+  fatal "run inside the node's network namespace (nsenter --net=…): this script deletes docker0"
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/bench/baseline/plan.sh
+. "$here/plan.sh"
+load_plan "$agent" "$config"
+[ -d "$PLAN_IMAGE_DIR" ] || fatal "no airgap image folder at '$PLAN_IMAGE_DIR'"
+
+readonly kPoll=0.01
+readonly kWithin=60  # seconds for any one component; only a broken machine takes this long
+
+# until_true WHAT COMMAND...: polls COMMAND every kPoll until it succeeds.
+until_true() {
+  local what=$1 end=$((SECONDS + kWithin))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $end ] || fatal "$what was not ready within ${kWithin}s"
+    sleep "$kPoll"
+  done
+}
+pings() { [ "$(curl -s --max-time 1 --unix-socket "$1" http://docker/_ping)" = OK ]; }
+node_ready() {
+  curl -s --max-time 1 "$api/api/v1/nodes/$node" |
+    jq -e '[.status.conditions? // [] | .[] | select(.type == "Ready") | .status] == ["True"]'
+}
+
+started=
+begin() { started=$EPOCHREALTIME; }
+took() { awk -v a="$started" -v b="$EPOCHREALTIME" -v n="$1" 'BEGIN { printf "%s %.3f\n", n, b - a }'; }
+
+status "bootstrap dockerd"
+mkdir -p "$(dirname "$PLAN_BOOTSTRAP_SOCK")"
+write_files PLAN_BOOTSTRAP_FILES
+begin
+start_process PLAN_BOOTSTRAP_ENV PLAN_BOOTSTRAP_ARGV "$(dirname "$PLAN_BOOTSTRAP_SOCK")/dockerd.log"
+until_true "the bootstrap dockerd" pings "$PLAN_BOOTSTRAP_SOCK"
+took bootstrap_docker
+
+status "flannel's image"
+tarball=$(image_tarball "$PLAN_IMAGE_DIR" "$PLAN_FLANNEL_IMAGE")
+begin
+docker -H "unix://$PLAN_BOOTSTRAP_SOCK" load -q -i "$tarball" >/dev/null
+took flannel_image
+
+status "flannel"
+write_files PLAN_FLANNEL_FILES
+begin
+docker "${PLAN_FLANNEL_RUN[@]}" >/dev/null
+until_true "flannel's subnet.env" test -f "$PLAN_SUBNET_ENV"
+took flannel
+# shellcheck disable=SC1090
+. "$PLAN_SUBNET_ENV"
+
+status "main dockerd"
+prepare_main_docker "$FLANNEL_SUBNET" "$FLANNEL_MTU"
+begin
+start_process PLAN_MAIN_ENV main_argv "$(dirname "$PLAN_MAIN_SOCK")/dockerd.log"
+until_true "the main dockerd" pings "$PLAN_MAIN_SOCK"
+took main_docker
+
+status "the airgap images into the main dockerd"
+begin
+for tarball in "$PLAN_IMAGE_DIR"/*.tar; do
+  docker -H "unix://$PLAN_MAIN_SOCK" load -q -i "$tarball" >/dev/null
+done
+took image_loads
+
+status "the kubelet"
+for dir in "${PLAN_KUBELET_SHARED[@]}"; do
+  mkdir -p "$dir"
+  mount --bind "$dir" "$dir"
+  mount --make-shared "$dir"
+done
+write_files PLAN_KUBELET_FILES
+begin
+docker "${PLAN_KUBELET_RUN[@]}" >/dev/null
+until_true "the node's Ready condition" node_ready
+took kubelet
+
+status "kube-proxy (not timed)"
+write_files PLAN_PROXY_FILES
+docker "${PLAN_PROXY_RUN[@]}" >/dev/null
