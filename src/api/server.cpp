@@ -368,7 +368,9 @@ struct ApiServer::Impl {
   void accept_loop() {
     for (;;) {
       pollfd p[3] = {{stop_fd, POLLIN, 0}, {unix_fd, POLLIN, 0}, {tcp_fd, POLLIN, 0}};
-      const int n = ::poll(p, tcp_fd >= 0 ? 3 : 2, 1000);
+      // A finished connection's thread is joined within a second; with none open, nothing to do
+      // until a client or stop() comes (no wakeup a second on an idle node).
+      const int n = ::poll(p, tcp_fd >= 0 ? 3 : 2, connections.empty() ? -1 : 1000);
       reap(false);
       if (n < 0 && errno != EINTR) {
         spdlog::error("api: poll: {}", std::strerror(errno));
