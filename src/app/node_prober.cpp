@@ -58,7 +58,7 @@ struct NodeProber::Impl {
   // behind the step, while the kubelet runs: from the first check that had none of the kubelet's
   // to load (the next one, one probe period later, on a fresh daemon), so that the loads do not
   // slow the kubelet's own start (measured: its start to the node Ready took 1.0–1.5 s beside
-  // them, 0.5 s alone; docs/benchmarks.md, join). Once everything is there, a check costs an
+  // them, 0.7–0.9 s without; docs/benchmarks.md, join). Once everything is there, a check costs an
   // image inspect per name, off the pool for all but the kubelet's.
   ProbeResult load(const LoadAirgapImages& step) {
     const std::string& socket = step.docker_socket;

@@ -286,10 +286,11 @@ class Storm {
       const std::string script =
           docker + " events --since $(( $(date +%s) - 1 )) --filter label=" + label_ +
           " --format '{{.Action}}' >" + events_file_ + " & ev=$!\n" + docker +
-          " events --filter label=" + kLabelStage + "=bench --filter event=die --format "
-          "'{{.TimeNano}}' >" + dies_file_ + " & dv=$!\n" + "seq " +
-          std::to_string(containers_) + " | xargs -P 4 -I{} " + docker +
-          " run --rm --network none --log-driver none --label " + label_ + " " + kImage +
+          " events --filter label=" + kLabelStage +
+          "=bench --filter event=die --format "
+          "'{{.TimeNano}}' >" +
+          dies_file_ + " & dv=$!\n" + "seq " + std::to_string(containers_) + " | xargs -P 4 -I{} " +
+          docker + " run --rm --network none --log-driver none --label " + label_ + " " + kImage +
           " true >/dev/null\nrc=$?\nsleep 1\nkill $ev $dv\nwait $ev $dv 2>/dev/null\nexit $rc\n";
       rc_ = test::run_command({"sh", "-c", script}, &output_);
       cpu_used_ = cpu_seconds() - cpu_started_;
