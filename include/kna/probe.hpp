@@ -15,6 +15,9 @@ struct ProbeResult {
   // The failure lies outside the workload (the API server is down): the stage shows it and stays
   // unready, but restarting the workload would not help, so no readiness deadline restarts it.
   bool outside{false};
+  // The step after the check (ProbeSpec::then) passed but has work left that the next check
+  // continues (main-docker's airgap images still loading behind): run it again next time.
+  bool again{false};
 };
 
 class Prober {

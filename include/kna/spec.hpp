@@ -67,7 +67,8 @@ using LaunchSpec = std::variant<ProcessSpec, ContainerSpec>;
 
 // What must succeed after a stage's readiness check passes before the stage counts as ready. Each
 // carries every value it uses, so that `plan` shows exactly what will be done. Run by the agent's
-// node prober, off the loop, on every probe (each is idempotent).
+// node prober, off the loop, after a passing check (each is idempotent); how often once it has
+// passed is ProbeSpec::then_every.
 
 // etcd is ready for flannel once flannel's network config is in it: `key` (<prefix>/config) holds
 // `value` (JSON; a stored value that only differs in formatting or key order is left alone).
@@ -101,6 +102,8 @@ struct NodeReady {
 
 using AfterProbe = std::variant<std::monostate, StoreFlannelConfig, LoadAirgapImages, NodeReady>;
 
+inline constexpr Millis kThenOncePerRun = Millis::max();
+
 enum class ProbeKind {
   none,     // ready as soon as launched
   http,     // GET url answers 2xx (and the body contains `body_contains`, if set)
@@ -116,8 +119,16 @@ struct ProbeSpec {
   std::string path;           // file
   bool parse_subnet_env{false};   // file: must also parse as flannel's subnet.env
   std::vector<std::string> argv;  // command
+  // http: whom the check asks ("docker", "etcd", "kubelet", "kube-proxy"), for
+  // kna_requests_total.
+  std::string target;
   // After the check passes, this must succeed too before the stage is ready (monostate: nothing).
   AfterProbe then{};
+  // Once `then` has passed in this run of the stage, how long the check alone tells that the
+  // stage is still ready: zero runs `then` at every check; kThenOncePerRun only again after the
+  // stage, or one that depends on it, starts again or after a failed check. The supervisor adds
+  // up to a fifth at random, so that a fleet's agents do not ask the cluster in step.
+  Millis then_every{0};
   ProbePolicy policy;
   bool operator==(const ProbeSpec&) const = default;
 };

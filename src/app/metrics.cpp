@@ -21,6 +21,7 @@
 #include <prometheus/text_serializer.h>
 
 #include "app/version.hpp"
+#include "core/request_count.hpp"
 
 namespace kna::app {
 
@@ -262,9 +263,31 @@ void AgentMetrics::observe_probe(const std::string& stage, bool ok, Duration too
       .Observe(seconds(took));
 }
 
+namespace {
+
+// kna_requests_total: what the agent has sent to each component since it started.
+prometheus::MetricFamily requests_family() {
+  prometheus::MetricFamily f{"kna_requests_total",
+                             "Requests the agent sent, by the component asked (apiserver, etcd, "
+                             "docker, kubelet, kube-proxy) and kind (api, health).",
+                             prometheus::MetricType::Counter,
+                             {}};
+  for (const auto& r : request_counts()) {
+    prometheus::ClientMetric m;
+    m.label.push_back({"target", r.target});
+    m.label.push_back({"kind", to_string(r.kind)});
+    m.counter.value = static_cast<double>(r.count);
+    f.metric.push_back(std::move(m));
+  }
+  return f;
+}
+
+}  // namespace
+
 std::string AgentMetrics::text() const {
   auto families = registry_->Collect();
   for (auto& f : process_->Collect()) families.push_back(std::move(f));
+  families.push_back(requests_family());
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, families);
   return out.str();

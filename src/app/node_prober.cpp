@@ -1,7 +1,8 @@
 #include "app/node_prober.hpp"
 
 #include <atomic>
-#include <chrono>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -11,6 +12,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "app/node_readiness.hpp"
+#include "app/version.hpp"
 #include "clients/docker_client.hpp"
 #include "clients/etcd_client.hpp"
 #include "clients/flannel_config.hpp"
@@ -58,8 +60,9 @@ struct NodeProber::Impl {
   // behind the step, while the kubelet runs: from the first check that had none of the kubelet's
   // to load (the next one, one probe period later, on a fresh daemon), so that the loads do not
   // slow the kubelet's own start (measured: its start to the node Ready took 1.0–1.5 s beside
-  // them, 0.7–0.9 s without; docs/benchmarks.md, join). Once everything is there, a check costs an
-  // image inspect per name, off the pool for all but the kubelet's.
+  // them, 0.7–0.9 s without; docs/benchmarks.md, join). The step asks to run again
+  // (ProbeResult::again) until a pass behind has left nothing to retry; then the supervisor stops
+  // running it for this run of the daemon, and a ready node inspects no image at all.
   ProbeResult load(const LoadAirgapImages& step) {
     const std::string& socket = step.docker_socket;
     std::shared_ptr<ImageStore> store = images_in(step.image_dir);
@@ -78,40 +81,56 @@ struct NodeProber::Impl {
       return {false, fmt::format("cannot load the image folder {} into {}: {}", step.image_dir,
                                  socket, e.what())};
     }
-    // A daemon that lacked the kubelet's images is a fresh one: its pass must not wait.
-    if (loaded) behind_quiet_until = Clock::time_point{};
-    const bool started = !loaded && load_behind(store, socket);
-    return {true, fmt::format("{}{}",
-                              absent.empty() ? "the kubelet's images are there"
-                                             : absent + " not in the image folder (the launch "
-                                                        "pulls it)",
-                              started  ? "; the rest of the image folder loads behind"
-                              : loaded ? "; the rest of the image folder loads from the next check"
-                                       : "")};
+    bool settled = false;
+    {
+      std::lock_guard lock(behind_mu);
+      Folder& folder = folders[socket];
+      // A daemon that lacked the kubelet's images is a fresh one: the rest must be looked at
+      // again, and a pass behind still running for the daemon before it settles nothing.
+      if (loaded) {
+        ++folder.generation;
+        folder.settled = false;
+      }
+      settled = !loaded && folder.settled;
+    }
+    const bool started = !loaded && !settled && load_behind(store, socket);
+    ProbeResult result{true,
+                       fmt::format("{}{}",
+                                   absent.empty() ? "the kubelet's images are there"
+                                                  : absent + " not in the image folder (the launch "
+                                                             "pulls it)",
+                                   settled   ? "; the rest of the image folder is in"
+                                   : started ? "; the rest of the image folder loads behind"
+                                   : loaded  ? "; the rest of the image folder loads from the next "
+                                               "check"
+                                             : "; the rest of the image folder is still loading")};
+    result.again = !settled;
+    return result;
   }
 
   // Loads what the daemon lacks of the image folder on the `behind` thread, unless a load is in
-  // flight already (the next readiness check tries again). True when it started one.
+  // flight already (the next readiness check looks again). True when it started one. A pass that
+  // leaves nothing to retry settles the folder for `socket` (Folder).
   bool load_behind(std::shared_ptr<ImageStore> store, const std::string& socket) {
-    // After a pass that found everything there, the next one waits kBehindQuiet: a daemon does
-    // not lose images on its own, and each pass costs an inspect per name (measured: 1.5
-    // wakeups a second on an idle node at every check). A fresh daemon (the kubelet's images
-    // had to be loaded) never gets here before its first pass.
-    if (Clock::now() < behind_quiet_until.load()) return false;
     if (behind_busy.exchange(true)) return false;
     boost::asio::post(behind, [this, store = std::move(store), socket] {
       try {
         auto docker = std::make_shared<DockerClient>(DockerClientOptions{socket});
         bool go = false;
+        std::uint64_t generation = 0;
         {
           std::lock_guard lock(behind_mu);
           go = !closing;
           if (go) behind_client = docker;
+          generation = folders[socket].generation;
         }
         if (go) {
           const AirgapLoad load = store->load_airgap(*docker, kStageMainDocker);
-          if (load.loaded == 0 && load.failed == 0)
-            behind_quiet_until = Clock::now() + kBehindQuiet;
+          if (load.retry == 0) {
+            std::lock_guard lock(behind_mu);
+            Folder& folder = folders[socket];
+            if (folder.generation == generation) folder.settled = true;
+          }
           if (load.loaded > 0 || load.failed > 0)
             spdlog::info(
                 "{}: image folder loaded behind the kubelet's images: {} loaded, {} "
@@ -135,7 +154,8 @@ struct NodeProber::Impl {
 
   // Blocking: runs on the pool.
   static ProbeResult node_ready(const NodeReady& step, Millis timeout) {
-    const KubeApiClient api(step.api_server, step.token, timeout);
+    const KubeApiClient api(step.api_server, step.token, timeout,
+                            fmt::format("kube-node-agent/{} ({})", kVersion, step.node_name));
     return check_node_ready(api, step.node_name);
   }
 
@@ -170,10 +190,15 @@ struct NodeProber::Impl {
   // that the checks on `pool` never wait for it.
   boost::asio::thread_pool behind{1};
   std::atomic<bool> behind_busy{false};
-  using Clock = std::chrono::steady_clock;
-  static constexpr std::chrono::seconds kBehindQuiet{60};
-  std::atomic<Clock::time_point> behind_quiet_until{};
+  // The image folder as one daemon has it, by socket: settled once a pass behind left nothing
+  // to retry; `generation` counts the times the kubelet's images had to be loaded (a fresh
+  // daemon), so that a pass for the daemon before settles nothing.
+  struct Folder {
+    std::uint64_t generation{0};
+    bool settled{false};
+  };
   std::mutex behind_mu;
+  std::map<std::string, Folder> folders;        // behind_mu
   bool closing{false};                          // behind_mu
   std::shared_ptr<DockerClient> behind_client;  // behind_mu: the load in flight, for close()
 };

@@ -5,9 +5,12 @@
 namespace kna::app {
 
 ProbeResult check_node_ready(const KubeApiClient& api, const std::string& node_name) {
-  if (auto up = api.healthz(); !up) return {false, up.error().message, true};
   auto node = api.get_node(node_name);
-  if (!node) return {false, node.error().message, true};
+  if (!node) {
+    // Only a failed check asks /healthz, for the API server's own word on what is wrong.
+    if (auto up = api.healthz(); !up) return {false, up.error().message, true};
+    return {false, node.error().message, true};
+  }
   return node_readiness(node.value(), node_name, api.server());
 }
 

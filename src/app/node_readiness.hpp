@@ -13,7 +13,8 @@
 namespace kna::app {
 
 // An API server that does not answer is outside the kubelet (result.outside): reported, never a
-// reason to restart the kubelet. A node missing or NotReady is the kubelet's own failure.
+// reason to restart the kubelet. A node missing or NotReady is the kubelet's own failure. One
+// request (GET the node) when the API server answers it; /healthz too only when it does not.
 ProbeResult check_node_ready(const KubeApiClient& api, const std::string& node);
 
 // The decision once the API server `server` has answered: `node` is its Node object, nullopt when

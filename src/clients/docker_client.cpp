@@ -8,6 +8,7 @@
 
 #include "clients/docker_json.hpp"
 #include "clients/http_unix.hpp"
+#include "core/request_count.hpp"
 
 namespace kna {
 
@@ -46,6 +47,7 @@ auto parsed(const std::string& context, F&& f) {
 class DockerClient::InFlight {
  public:
   InFlight(DockerClient& owner, Millis read_timeout) : owner_(owner) {
+    count_request(kTargetDocker);
     auto client =
         http::unix_client(owner.options_.socket_path, owner.options_.connect_timeout, read_timeout);
     std::lock_guard lock(owner_.mu_);

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include "core/request_count.hpp"
+
 namespace kna::etcd {
 
 namespace {
@@ -115,6 +117,7 @@ EtcdResult<HttpAnswer> Http::send(Method method, const std::string& target, cons
     const std::size_t index = (preferred_ + attempt) % endpoints_.size();
     const auto& endpoint = endpoints_[index];
     const auto started = SteadyClock::now();
+    count_request(kTargetEtcd);
     auto result = call(*clients_->by_endpoint[index], method, target, body, content_type);
     if (result) {
       preferred_ = index;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "clients/http_error.hpp"
+#include "core/request_count.hpp"
 
 namespace kna {
 
@@ -59,8 +60,12 @@ std::optional<NodeReadyCondition> node_ready_condition(const nlohmann::json& nod
   return std::nullopt;
 }
 
-KubeApiClient::KubeApiClient(std::string server, std::string token, Millis timeout)
-    : server_(std::move(server)), token_(std::move(token)), timeout_(timeout) {}
+KubeApiClient::KubeApiClient(std::string server, std::string token, Millis timeout,
+                             std::string user_agent)
+    : server_(std::move(server)),
+      token_(std::move(token)),
+      timeout_(timeout),
+      user_agent_(std::move(user_agent)) {}
 
 Result<std::pair<int, std::string>> KubeApiClient::get(const std::string& path) const {
   httplib::Client client(server_);
@@ -69,6 +74,8 @@ Result<std::pair<int, std::string>> KubeApiClient::get(const std::string& path) 
   client.set_write_timeout(timeout_);
   httplib::Headers headers{{"Accept", "application/json"}};
   if (!token_.empty()) headers.emplace("Authorization", "Bearer " + token_);
+  if (!user_agent_.empty()) headers.emplace("User-Agent", user_agent_);
+  count_request(kTargetApiServer);
   const auto res = client.Get(path.c_str(), headers);
   if (!res)
     return Error{fmt::format("API server {} is not reachable: {}", server_,

@@ -26,8 +26,9 @@ std::optional<NodeReadyCondition> node_ready_condition(const nlohmann::json& nod
 
 class KubeApiClient {
  public:
-  // `server` like "http://10.9.0.1:8080"; `token` empty for none.
-  KubeApiClient(std::string server, std::string token, Millis timeout);
+  // `server` like "http://10.9.0.1:8080"; `token` empty for none; `user_agent` (empty: httplib's)
+  // names the agent and its node to the API server's logs and audit, as the kubelet's does.
+  KubeApiClient(std::string server, std::string token, Millis timeout, std::string user_agent = {});
 
   const std::string& server() const { return server_; }
 
@@ -46,6 +47,7 @@ class KubeApiClient {
   std::string server_;
   std::string token_;
   Millis timeout_;
+  std::string user_agent_;
 };
 
 }  // namespace kna

@@ -27,7 +27,13 @@ struct StageRecord {
       : spec(std::move(given)),
         current(spec),
         since(now),
-        backoff(spec.backoff, std::move(random)) {}
+        backoff(spec.backoff, random),
+        outside_backoff(kOutsideRetry, std::move(random)) {}
+
+  // Checks that fail for a cause outside the workload (a fleet's shared API server is down) are
+  // retried no sooner than this backoff says: exponential, capped, and jittered by half, so that
+  // the agents of a fleet that lost the API server at the same moment do not come back in step.
+  static constexpr BackoffPolicy kOutsideRetry{Millis{1'000}, 2.0, Millis{30'000}, 0.5, Millis{0}};
 
   StageSpec spec;     // as given to the constructor: name, deps, defaults
   StageSpec current;  // as resolved for the latest launch: probe and stop budget come from here
@@ -64,6 +70,12 @@ struct StageRecord {
   int probe_failures{0};     // in a row, while ready or unready
   std::string last_probe_detail;
   bool last_probe_outside{false};  // the last failure lay outside the workload (ProbeResult)
+  Backoff outside_backoff;         // kOutsideRetry; reset by a passing check or another failure
+  // The probe's step (ProbeSpec::then) passed in this run: until then a passing check alone keeps
+  // the stage ready (ProbeSpec::then_every). Cleared by a launch of this stage or of one that
+  // depends on it, and by a failed check.
+  std::optional<TimePoint> then_fresh_until;
+  bool probe_has_then{false};  // the check in flight runs the step
 
   // Set for shutdown, restart() and when a dependency goes down; cleared (except at shutdown)
   // once the stage is at rest.
@@ -136,6 +148,11 @@ class Supervisor::Impl {
   void schedule_probe(std::size_t i, Duration delay);
   void issue_probe(std::size_t i);
   void on_probe_result(std::size_t i, std::uint64_t epoch, const ProbeResult& result);
+  // The probe's step passed: how long the check alone will do (ProbeSpec::then_every).
+  void note_step_passed(std::size_t i);
+  // The delay before the next check after `result` failed: `usual`, or longer while the cause
+  // lies outside the workload (kOutsideRetry).
+  Duration retry_delay(std::size_t i, Duration usual, const ProbeResult& result);
   void on_deadline(std::size_t i, std::uint64_t epoch);
 
   // supervisor_stop.cpp

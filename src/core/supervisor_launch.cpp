@@ -63,6 +63,12 @@ void Supervisor::Impl::launch(std::size_t i) {
   s.probe_failures = 0;
   s.last_probe_detail.clear();
   s.last_probe_outside = false;
+  s.outside_backoff.reset();
+  s.then_fresh_until.reset();
+  // A stage that starts again may need what its dependencies' steps do once more (flannel, say,
+  // its network config in etcd): each runs again at its stage's next check.
+  if (s.started_once)
+    for (const auto& e : graph_.deps(i)) stages_[e.stage].then_fresh_until.reset();
   s.started_once = true;
   if (s.launches == 0) s.adopted_first = adopting;
   ++s.launches;

@@ -1,7 +1,10 @@
 // Readiness: probing after launch until ready or the deadline, re-probing once ready, and the
 // unready deadline. At most one probe per stage is in flight.
 
+#include <algorithm>
+#include <cmath>
 #include <utility>
+#include <variant>
 
 #include "core/format.hpp"
 #include "core/supervisor_impl.hpp"
@@ -60,9 +63,48 @@ void Supervisor::Impl::issue_probe(std::size_t i) {
   s.probe_in_flight = true;
   s.probe_wanted = false;
   const std::uint64_t epoch = s.epoch;
-  prober_.check(s.current.ready, guarded([this, i, epoch](ProbeResult result) {
-                  act([&] { on_probe_result(i, epoch, result); });
-                }));
+  auto done = guarded(
+      [this, i, epoch](ProbeResult result) { act([&] { on_probe_result(i, epoch, result); }); });
+  const ProbeSpec& spec = s.current.ready;
+  s.probe_has_then = !std::holds_alternative<std::monostate>(spec.then);
+  if (s.probe_has_then && s.state == StageState::ready && s.then_fresh_until &&
+      dispatcher_.now() < *s.then_fresh_until) {
+    // The step passed a moment ago in this run: the check alone tells the stage is still ready.
+    s.probe_has_then = false;
+    ProbeSpec check_only = spec;
+    check_only.then = std::monostate{};
+    prober_.check(check_only, std::move(done));
+    return;
+  }
+  prober_.check(spec, std::move(done));
+}
+
+void Supervisor::Impl::note_step_passed(std::size_t i) {
+  auto& s = stages_[i];
+  const Millis every = s.current.ready.then_every;
+  if (every <= Millis{0}) return;
+  if (every == kThenOncePerRun) {
+    s.then_fresh_until = TimePoint::max();
+    return;
+  }
+  // Up to a fifth more, at random: a fleet's agents started together drift apart.
+  const double r = std::clamp(random_ ? random_() : 0.5, 0.0, 1.0);
+  s.then_fresh_until = dispatcher_.now() + every +
+                       Millis(std::llround(static_cast<double>(every.count()) * 0.2 * r));
+}
+
+Duration Supervisor::Impl::retry_delay(std::size_t i, Duration usual, const ProbeResult& result) {
+  auto& s = stages_[i];
+  if (!result.outside) {
+    s.outside_backoff.reset();
+    return usual;
+  }
+  // A stage coming up keeps its pace for one readiness deadline: a master's kubelet sees its own
+  // API server the moment that answers. Past that, or once it has been ready, it backs off.
+  if (s.state == StageState::running && !s.first_ready &&
+      dispatcher_.now() - s.since < s.current.ready.policy.deadline)
+    return usual;
+  return std::max<Duration>(usual, s.outside_backoff.next_delay());
 }
 
 void Supervisor::Impl::on_probe_result(std::size_t i, std::uint64_t epoch,
@@ -78,6 +120,8 @@ void Supervisor::Impl::on_probe_result(std::size_t i, std::uint64_t epoch,
   const ProbePolicy& policy = s.current.ready.policy;
   if (result.ok) {
     s.probe_failures = 0;
+    s.outside_backoff.reset();
+    if (s.probe_has_then && !result.again) note_step_passed(i);
     // What the stage waited for outside itself is there now: no longer an error to show.
     if (s.last_probe_outside) s.last_error.clear();
     s.last_probe_outside = false;
@@ -96,18 +140,19 @@ void Supervisor::Impl::on_probe_result(std::size_t i, std::uint64_t epoch,
 
   s.last_probe_detail = result.detail;
   s.last_probe_outside = result.outside;
+  s.then_fresh_until.reset();
   // A cause outside the workload is what status should show while the stage waits for it.
   if (result.outside) s.last_error = result.detail;
   switch (s.state) {
     case StageState::running:
       transition(i, StageEvent::probe_failed, result.detail);
-      schedule_probe(i, policy.interval);
+      schedule_probe(i, retry_delay(i, policy.interval, result));
       return;
     case StageState::ready:
       if (++s.probe_failures < policy.failure_threshold) {
         spdlog::info("{}: readiness probe failed ({} of {}): {}", s.spec.name, s.probe_failures,
                      policy.failure_threshold, result.detail);
-        schedule_probe(i, policy.period);
+        schedule_probe(i, retry_delay(i, policy.period, result));
         return;
       }
       s.last_error = fmt::format("readiness probe failed {} times in a row: {}", s.probe_failures,
@@ -115,12 +160,12 @@ void Supervisor::Impl::on_probe_result(std::size_t i, std::uint64_t epoch,
       transition(i, StageEvent::probe_failed, s.last_error, spdlog::level::warn);
       s.deadline_timer = dispatcher_.call_after(
           policy.deadline, guarded([this, i, epoch] { act([&] { on_deadline(i, epoch); }); }));
-      schedule_probe(i, policy.period);
+      schedule_probe(i, retry_delay(i, policy.period, result));
       return;
     default:  // unready
       ++s.probe_failures;
       transition(i, StageEvent::probe_failed, result.detail);
-      schedule_probe(i, policy.period);
+      schedule_probe(i, retry_delay(i, policy.period, result));
       return;
   }
 }

@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include "clients/http_error.hpp"
+#include "core/request_count.hpp"
 #include "kna/error.hpp"
 #include "runtime/prober.hpp"
 
@@ -57,6 +58,7 @@ ProbeResult check_http(const ProbeSpec& spec) {
   client->set_read_timeout(timeout);
   client->set_write_timeout(timeout);
 
+  if (!spec.target.empty()) count_request(spec.target, RequestKind::health);
   const auto res = client->Get(parsed.value().path.c_str());
   if (!res)
     return {false, fmt::format("GET {}: {}", target, describe_http_error(res.error(), timeout))};

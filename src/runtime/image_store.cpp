@@ -115,6 +115,7 @@ AirgapLoad ImageStore::load_airgap(Docker& client, const std::string& stage) {
     }
     if (!load(client, stage, tar)) {
       ++result.failed;
+      ++result.retry;
       continue;
     }
     ++result.loaded;

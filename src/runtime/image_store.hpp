@@ -22,6 +22,7 @@ struct AirgapLoad {
   int loaded{0};   // given to the daemon now
   int skipped{0};  // the daemon holds every image they name (or, contents unknown, had them once)
   int failed{0};   // the daemon rejected them (now or before), or they did not yield their images
+  int retry{0};    // of `failed`: those a next pass tries again (the load itself failed now)
 };
 
 class ImageStore {

@@ -45,12 +45,15 @@ Result<StageSpec> build_etcd(const StageContext& ctx) {
     spec.launch = make_process(ctx.stage(kStageEtcd), etcd_flags(ctx, paths.etcd_data_dir));
   }
   // etcd 2.x answers {"health": "true"}, 3.x {"health":"true"}: match the value only.
-  spec.ready = http_probe("http://127.0.0.1:2379/health", "true");
+  spec.ready = http_probe("http://127.0.0.1:2379/health", "etcd", "true");
   // Flannel can only start once its network config is in etcd; the agent writes it.
   spec.ready.then =
       StoreFlannelConfig{"http://127.0.0.1:2379", ctx.cfg.flannel_etcd_api,
                          network_config_key(ctx.cfg.flannel_etcd_prefix),
                          network_config_json(ctx.cfg.flannel_network, ctx.cfg.flannel_backend)};
+  // Written once per run of etcd (and again when flannel starts again): no etcd request from the
+  // agent while nothing changes.
+  spec.ready.then_every = kThenOncePerRun;
   return spec;
 }
 

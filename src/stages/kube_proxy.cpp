@@ -41,7 +41,8 @@ Result<StageSpec> build_kube_proxy(const StageContext& ctx) {
   } else {
     spec.launch = make_process(ctx.stage(kStageKubeProxy), flags);
   }
-  spec.ready = http_probe("http://127.0.0.1:" + std::to_string(profile.healthz_port) + "/healthz");
+  spec.ready = http_probe("http://127.0.0.1:" + std::to_string(profile.healthz_port) + "/healthz",
+                          "kube-proxy");
   return spec;
 }
 

@@ -125,9 +125,12 @@ Result<StageSpec> build_kubelet(const StageContext& ctx) {
   } else {
     spec.launch = make_process(ctx.stage(kStageKubelet), kubelet_flags(ctx, profile, false));
   }
-  spec.ready = http_probe("http://127.0.0.1:10248/healthz");
+  spec.ready = http_probe("http://127.0.0.1:10248/healthz", "kubelet");
   // A healthy kubelet is not yet a node: the API server must list it as Ready.
   spec.ready.then = NodeReady{"http://" + cfg.master_ip + ":8080", cfg.node_name, cfg.api_token};
+  // Once Ready, the kubelet's own health check stands for the node between two questions to the
+  // fleet's shared API server, at most one a minute (docs/architecture.md).
+  spec.ready.then_every = Millis{60'000};
   return spec;
 }
 

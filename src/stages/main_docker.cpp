@@ -69,6 +69,8 @@ Result<StageSpec> build_main_docker(const StageContext& ctx) {
   // behind it.
   spec.ready.then =
       LoadAirgapImages{paths.main_docker_socket, paths.image_dir, kubelet_images(ctx)};
+  // A daemon does not lose images on its own: once they are in, no inspect per check.
+  spec.ready.then_every = kThenOncePerRun;
   return spec;
 }
 

@@ -122,6 +122,11 @@ json probe_json(const ProbeSpec& p) {
       break;
   }
   out["then"] = after_json(p.then);
+  if (!std::holds_alternative<std::monostate>(p.then)) {
+    out["then_every_ms"] =
+        p.then_every == kThenOncePerRun ? json("once_per_run") : json(p.then_every.count());
+  }
+  if (!p.target.empty()) out["target"] = p.target;
   out["policy"] = json{{"interval_ms", p.policy.interval.count()},
                        {"timeout_ms", p.policy.timeout.count()},
                        {"deadline_ms", p.policy.deadline.count()},

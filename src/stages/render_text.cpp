@@ -96,8 +96,10 @@ std::string render_plan_text(const std::vector<StageSpec>& plan) {
     b.lines("prepare", steps);
     const ProbePolicy& pp = spec.ready.policy;
     b.line("ready when", stages::describe_probe(spec.ready));
-    if (!std::holds_alternative<std::monostate>(spec.ready.then))
+    if (!std::holds_alternative<std::monostate>(spec.ready.then)) {
       b.line("then", stages::describe_after(spec.ready.then));
+      b.line("again", stages::describe_then_every(spec.ready.then_every));
+    }
     b.line("probing", "every " + format_millis(pp.interval) + " (timeout " +
                           format_millis(pp.timeout) + ") for up to " + format_millis(pp.deadline) +
                           ", then every " + format_millis(pp.period) + "; unready after " +

@@ -197,3 +197,14 @@ std::string describe_mount(const Mount& mount) {
 }
 
 }  // namespace kna::stages
+
+namespace kna::stages {
+
+std::string describe_then_every(Millis every) {
+  if (every == kThenOncePerRun)
+    return "once per run; again when a stage that depends on it starts again or a check fails";
+  if (every <= Millis{0}) return "at every check";
+  return "every " + format_millis(every) + " to +20% once ready; the check alone between";
+}
+
+}  // namespace kna::stages

@@ -66,7 +66,9 @@ Dependency daemon_dependency(const StageContext& ctx, const std::string& stage,
                              const std::string& daemon_stage);
 
 ProbeSpec docker_ping_probe(const std::string& socket_path);
-ProbeSpec http_probe(const std::string& url, const std::string& body_contains = {});
+// `target`: whom the check asks (ProbeSpec::target).
+ProbeSpec http_probe(const std::string& url, const std::string& target,
+                     const std::string& body_contains = {});
 ProbeSpec file_probe(const std::string& path);
 
 }  // namespace kna::stages

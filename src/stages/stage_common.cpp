@@ -73,15 +73,17 @@ Dependency daemon_dependency(const StageContext& ctx, const std::string& stage,
 }
 
 ProbeSpec docker_ping_probe(const std::string& socket_path) {
-  ProbeSpec p = http_probe("http://localhost/_ping", "OK");
+  ProbeSpec p = http_probe("http://localhost/_ping", "docker", "OK");
   p.unix_socket = socket_path;
   return p;
 }
 
-ProbeSpec http_probe(const std::string& url, const std::string& body_contains) {
+ProbeSpec http_probe(const std::string& url, const std::string& target,
+                     const std::string& body_contains) {
   ProbeSpec p;
   p.kind = ProbeKind::http;
   p.url = url;
+  p.target = target;
   p.body_contains = body_contains;
   return p;
 }

@@ -141,8 +141,10 @@ r1=$(stage_field "${CFG[w1]}" kubelet restarts)
 r2=$(stage_field "${CFG[w2]}" kubelet restarts)
 mdocker master pause "$apiserver" >/dev/null
 unreachable() { [[ "$(stage_field "$1" kubelet last_error)" == *"API server http://$MASTER:8080 is not reachable"* ]] && stage_is_not "$1" kubelet ready; }
-wait_for 60 "w1 reports the API server unreachable" unreachable "${CFG[w1]}"
-wait_for 60 "w2 reports the API server unreachable" unreachable "${CFG[w2]}"
+# A Ready node asks the API server once a minute (60-72 s), then three failed checks (5 s apart,
+# each waiting out its 2 s timeout) make it unready: up to ~90 s.
+wait_for 120 "w1 reports the API server unreachable" unreachable "${CFG[w1]}"
+wait_for 120 "w2 reports the API server unreachable" unreachable "${CFG[w2]}"
 log "w1 kubelet: $("$KNA_AGENT" status --config "${CFG[w1]}" --stage kubelet 2>&1)"
 check "w1's agent still serves its status and keeps the other stages ready" \
   stage_is "${CFG[w1]}" kube-proxy ready
@@ -150,8 +152,9 @@ sleep 25  # longer than the readiness deadline (20 s): the kubelet must not be r
 check "w1: the kubelet was not restarted while the API server was away" \
   test "$(stage_field "${CFG[w1]}" kubelet restarts)" -eq "$r1"
 mdocker master unpause "$apiserver" >/dev/null
-wait_for 60 "w1's kubelet ready again once the API server answers" stage_is "${CFG[w1]}" kubelet ready
-wait_for 60 "w2's kubelet ready again once the API server answers" stage_is "${CFG[w2]}" kubelet ready
+# Its checks back off while the API server is away (up to 30 s, ±50 %).
+wait_for 90 "w1's kubelet ready again once the API server answers" stage_is "${CFG[w1]}" kubelet ready
+wait_for 90 "w2's kubelet ready again once the API server answers" stage_is "${CFG[w2]}" kubelet ready
 check "w2: recovered without a kubelet restart" \
   test "$(stage_field "${CFG[w2]}" kubelet restarts)" -eq "$r2"
 wait_for 60 "three nodes Ready again" test "$(ready_nodes)" -eq 3

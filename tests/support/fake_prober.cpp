@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <utility>
+#include <variant>
 
 namespace kna::test {
 
@@ -12,6 +13,7 @@ struct FakeProber::State {
     bool held{false};
     std::vector<std::function<void(ProbeResult)>> pending;
     std::size_t checks{0};
+    std::size_t steps{0};
     std::size_t in_flight{0};
     std::size_t max_in_flight{0};
   };
@@ -44,6 +46,7 @@ void FakeProber::check(const ProbeSpec& spec, std::function<void(ProbeResult)> d
   const std::string key = target(spec);
   auto& t = state_->targets[key];
   ++t.checks;
+  if (!std::holds_alternative<std::monostate>(spec.then)) ++t.steps;
   ++t.in_flight;
   t.max_in_flight = std::max(t.max_in_flight, t.in_flight);
   // The answer counts as in flight until it has run on the loop.
@@ -85,6 +88,11 @@ std::size_t FakeProber::answer(const std::string& target, ProbeResult result) {
 std::size_t FakeProber::checks(const std::string& target) const {
   auto it = state_->targets.find(target);
   return it == state_->targets.end() ? 0 : it->second.checks;
+}
+
+std::size_t FakeProber::steps(const std::string& target) const {
+  auto it = state_->targets.find(target);
+  return it == state_->targets.end() ? 0 : it->second.steps;
 }
 
 std::size_t FakeProber::pending(const std::string& target) const {

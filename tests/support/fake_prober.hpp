@@ -43,6 +43,7 @@ class FakeProber : public Prober {
   std::size_t answer(const std::string& target, ProbeResult result);
 
   std::size_t checks(const std::string& target) const;   // check() calls so far
+  std::size_t steps(const std::string& target) const;    // of those, with a ProbeSpec::then step
   std::size_t pending(const std::string& target) const;  // held, not yet answered
   // The most checks of `target` that were ever in flight at once (from check() until the answer
   // ran on the loop).

@@ -26,6 +26,7 @@ struct Seen {
   std::string body;
   std::string content_type;
   std::string authorization;
+  std::string user_agent;
 };
 
 struct Reply {
@@ -45,7 +46,8 @@ class ScriptedServer {
                 {req.params.begin(), req.params.end()},
                 req.body,
                 req.get_header_value("Content-Type"),
-                req.get_header_value("Authorization")};
+                req.get_header_value("Authorization"),
+                req.get_header_value("User-Agent")};
       Reply reply;
       {
         std::lock_guard lock(mutex_);

@@ -89,6 +89,23 @@ else
   log "NOTE: promtool is not installed (apt-get install prometheus): its check is not run"
 fi
 
+# What the agent sends, by target and kind: a ready master's agent asks etcd's API nothing (the
+# network config is written once per run of etcd), only its /health, one a probe period.
+requests() {  # requests TARGET KIND: the counter's value now (0 when absent)
+  curl -s --unix-socket "$sock" http://x/metrics |
+    awk -v want="kna_requests_total{target=\"$1\",kind=\"$2\"}" '$1 == want { v = $2 } END { print v + 0 }'
+}
+check "docker calls are counted" test "$(requests docker api)" -gt 0
+check "docker's _ping checks are counted" test "$(requests docker health)" -gt 0
+etcd_api=$(requests etcd api)
+etcd_health=$(requests etcd health)
+check "etcd's network config was written (counted: $etcd_api)" test "$etcd_api" -gt 0
+sleep 11
+check "no etcd API request while nothing changes ($etcd_api → $(requests etcd api))" \
+  test "$(requests etcd api)" = "$etcd_api"
+check "etcd's health checks go on ($etcd_health → $(requests etcd health))" \
+  test "$(requests etcd health)" -ge $((etcd_health + 2))
+
 check "SIGTERM stops the agent with exit 0" stop_agents
 check "the socket is removed" test ! -e "$sock"
 finish

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -24,6 +25,7 @@
 
 #include "api/client.hpp"
 #include "app/version.hpp"
+#include "core/request_count.hpp"
 #include "support/fake_prober.hpp"
 #include "support/fake_runtime.hpp"
 #include "support/log_capture.hpp"
@@ -85,6 +87,33 @@ TEST(AgentMetricsBuildInfo, NamesTheVersionAndTheCompiler) {
   EXPECT_THAT(found, HasSubstr("compiler=\"gcc ")) << "built with g++ here";
   EXPECT_TRUE(found.ends_with("} 1")) << found;
   EXPECT_THAT(text, HasSubstr("# TYPE kna_build_info gauge"));
+}
+
+// The value of the kna_requests_total line of `target` and `kind` in `text`; -1 when there is none.
+double requests_of(const std::string& text, const std::string& target,
+                   const std::string& kind = "api") {
+  std::istringstream in(text);
+  const std::string prefix = "kna_requests_total{target=\"" + target + "\",kind=\"" + kind + "\"} ";
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with(prefix)) return std::stod(line.substr(prefix.size()));
+  return -1;
+}
+
+TEST(AgentMetricsRequests, CountWhatTheAgentSentByTarget) {
+  AgentMetrics metrics;
+  // Process-wide counts: other tests of this binary may have counted before.
+  const double api_before = std::max(requests_of(metrics.text(), "apiserver"), 0.0);
+  const double etcd_before = std::max(requests_of(metrics.text(), "etcd"), 0.0);
+  const double health_before = std::max(requests_of(metrics.text(), "etcd", "health"), 0.0);
+  count_request(kTargetApiServer);
+  count_request(kTargetApiServer);
+  count_request(kTargetEtcd);
+  count_request(kTargetEtcd, RequestKind::health);
+  const std::string text = metrics.text();
+  EXPECT_EQ(requests_of(text, "apiserver"), api_before + 2) << text;
+  EXPECT_EQ(requests_of(text, "etcd"), etcd_before + 1) << text;
+  EXPECT_EQ(requests_of(text, "etcd", "health"), health_before + 1) << text;
+  EXPECT_THAT(text, HasSubstr("# TYPE kna_requests_total counter"));
 }
 
 TEST(AgentMetricsAgentRestarts, IsTheGivenCount) {

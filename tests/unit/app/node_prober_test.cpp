@@ -2,6 +2,7 @@
 // endpoint, key and value of StoreFlannelConfig, the API server, node and token of NodeReady.
 
 #include "app/node_prober.hpp"
+#include "app/version.hpp"
 
 #include <chrono>
 #include <optional>
@@ -105,10 +106,12 @@ TEST_F(NodeProberTest, AsksTheStepsApiServerAboutTheStepsNodeWithItsToken) {
   base.set_ok(test::FakeProber::target(spec));
   const ProbeResult result = check(spec);
   EXPECT_TRUE(result.ok) << result.detail;
+  // One request a check: the node, with the token, from an agent that names itself and its node.
   const auto seen = api.seen();
-  ASSERT_EQ(seen.size(), 2u);
-  EXPECT_EQ(seen[1].path, "/api/v1/nodes/b7e2c41d");
-  EXPECT_EQ(seen[1].authorization, "Bearer s3cr3t");
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].path, "/api/v1/nodes/b7e2c41d");
+  EXPECT_EQ(seen[0].authorization, "Bearer s3cr3t");
+  EXPECT_EQ(seen[0].user_agent, std::string("kube-node-agent/") + kVersion + " (b7e2c41d)");
 }
 
 }  // namespace

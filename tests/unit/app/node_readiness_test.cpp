@@ -26,10 +26,12 @@ std::string node(const std::string& ready_status) {
       .dump();
 }
 
-// An API server whose /healthz answers `healthz` and whose node w1 is `w1` (404 when empty).
+// An API server whose /healthz answers `healthz` and whose node w1 is `w1` (404 when empty; 503
+// while unhealthy, as the API server answers when it cannot reach etcd).
 ScriptedServer::Script api(int healthz, std::string w1) {
   return [healthz, w1](const Seen& seen) {
     if (seen.path == "/healthz") return Reply{healthz, healthz == 200 ? "ok" : "etcd down"};
+    if (healthz != 200) return Reply{503, R"({"kind":"Status","message":"etcd down"})"};
     if (seen.path == "/api/v1/nodes/w1" && !w1.empty()) return Reply{200, w1};
     return Reply{404, R"({"kind":"Status","reason":"NotFound"})"};
   };
@@ -40,6 +42,19 @@ TEST(NodeReadiness, ReadyWhenTheApiServerListsTheNodeReady) {
   const auto r = check_node_ready(KubeApiClient(server.endpoint(), "", Millis(2000)), "w1");
   EXPECT_TRUE(r.ok) << r.detail;
   EXPECT_EQ(r.detail, "node 'w1' is Ready in the API server " + server.endpoint());
+  // A fleet's API server sees one request per check of a ready node.
+  const auto seen = server.seen();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].path, "/api/v1/nodes/w1");
+}
+
+TEST(NodeReadiness, TheAgentNamesItselfToTheApiServer) {
+  ScriptedServer server(api(200, node("True")));
+  check_node_ready(KubeApiClient(server.endpoint(), "", Millis(2000), "kube-node-agent/0.1.0 (w1)"),
+                   "w1");
+  const auto seen = server.seen();
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen[0].user_agent, "kube-node-agent/0.1.0 (w1)");
 }
 
 TEST(NodeReadiness, AnUnreachableApiServerIsOutsideTheKubelet) {
@@ -56,6 +71,9 @@ TEST(NodeReadiness, AnUnhealthyApiServerIsOutsideTheKubelet) {
   EXPECT_FALSE(r.ok);
   EXPECT_TRUE(r.outside);
   EXPECT_NE(r.detail.find("is not healthy: /healthz answered 500"), std::string::npos);
+  // The failed GET of the node, then /healthz for the API server's own word.
+  ASSERT_EQ(server.seen().size(), 2u);
+  EXPECT_EQ(server.seen()[1].path, "/healthz");
 }
 
 TEST(NodeReadiness, AnUnregisteredNodeIsTheKubeletsFailure) {

@@ -116,7 +116,7 @@ TEST_F(SupervisorProbe, AFailureOutsideTheWorkloadKeepsItUnreadyWithoutRestartin
   EXPECT_EQ(status("a").last_error, "API server http://10.9.0.1:8080 is not reachable");
   EXPECT_TRUE(logs.has("info", "a: still not ready after 20s, not restarting it: API server"));
   prober.set_ok(url);
-  sim.advance(seconds(5));
+  sim.advance(seconds(30));  // the checks back off while the cause lies outside: up to 30 s apart
   EXPECT_EQ(state("a"), StageState::ready);
   EXPECT_EQ(status("a").last_error, "");  // what was missing is back: nothing left to show
   EXPECT_EQ(runtime.launch_count("b"), 1u);
@@ -134,6 +134,104 @@ TEST_F(SupervisorProbe, AFailureOfTheWorkloadItselfAfterAnOutsideOneRestartsItAt
   EXPECT_TRUE(logs.has("warning",
                        "a: unready → backoff after 20s because unready for longer "
                        "than 20s: GET http://127.0.0.1:10248/healthz"));
+}
+
+TEST_F(SupervisorProbe, OutsideFailuresAreRetriedWithAJitteredBackoff) {
+  // One check at the ready; then the API server goes away. Without a backoff: a check every 5 s.
+  ASSERT_EQ(prober.checks(url), 1u);
+  prober.set_result(url, {false, "API server down", true});
+  // random 0.5 (no jitter): 5, 10, 15 (unready), 20, then 8, 16 and 30 s apart: 28, 44, 74, 104.
+  sim.advance(seconds(104));
+  EXPECT_EQ(prober.checks(url), 9u);
+  EXPECT_EQ(state("a"), StageState::unready);
+  EXPECT_EQ(runtime.launch_count("a"), 1u);
+}
+
+TEST_F(SupervisorProbe, TheBackoffOfOutsideFailuresFollowsTheRandomSource) {
+  // Another draw, another schedule: agents that lost the API server together drift apart.
+  random_value = 0.0;  // each backoff halved: 5, 10, 15, 20, 25, then 8 and 15 s apart: 33, 48
+  prober.set_result(url, {false, "API server down", true});
+  sim.advance(seconds(48));
+  EXPECT_EQ(prober.checks(url), 1u + 7u);  // with 0.5: 5, 10, 15, 20, 28, 44, one fewer
+}
+
+// A stage whose check is followed by a step (ProbeSpec::then), and one that depends on it.
+class SupervisorStep : public SupervisorTest {
+ protected:
+  void start_with(Millis then_every) {
+    add("a").ready.then = NodeReady{"http://10.9.0.1:8080", "w1", ""};
+    specs.back().ready.then_every = then_every;
+    add("b", {{"a"}});
+    automatic();
+    start();
+    ASSERT_TRUE(sup->all_ready());
+    ASSERT_EQ(prober.steps(url), 1u);
+  }
+  const std::string url = probe_url("a");
+};
+
+TEST_F(SupervisorStep, ZeroRunsTheStepAtEveryCheck) {
+  start_with(Millis{0});
+  sim.advance(seconds(60));
+  EXPECT_EQ(prober.checks(url), 13u);
+  EXPECT_EQ(prober.steps(url), 13u);
+}
+
+TEST_F(SupervisorStep, OncePerRunLeavesTheCheckAloneWhileTheStageStaysReady) {
+  start_with(kThenOncePerRun);
+  sim.advance(seconds(600));
+  EXPECT_EQ(prober.checks(url), 121u);
+  EXPECT_EQ(prober.steps(url), 1u);
+  // A failed check: the step runs again with the next one.
+  prober.set_failing(url, "timeout");
+  sim.advance(seconds(5));
+  prober.set_ok(url);
+  sim.advance(seconds(5));
+  EXPECT_EQ(prober.steps(url), 2u);
+  sim.advance(seconds(60));
+  EXPECT_EQ(prober.steps(url), 2u);
+}
+
+TEST_F(SupervisorStep, ADependentStartingAgainRunsTheStepAgain) {
+  start_with(kThenOncePerRun);
+  sim.advance(seconds(60));
+  ASSERT_EQ(prober.steps(url), 1u);
+  runtime.exit("b", ExitStatus{});  // flannel died: its network config may be what it lacked
+  sim.advance(seconds(10));
+  ASSERT_EQ(state("b"), StageState::ready);
+  EXPECT_EQ(runtime.launch_count("b"), 2u);
+  EXPECT_EQ(prober.steps(url), 2u);
+}
+
+TEST_F(SupervisorStep, APeriodRunsTheStepAgainAfterItWithUpToAFifthMore) {
+  random_value = 1.0;  // the full fifth: the step is fresh for 72 s
+  start_with(Millis{60'000});
+  sim.advance(seconds(70));
+  EXPECT_EQ(prober.steps(url), 1u);
+  sim.advance(seconds(5));  // the check at 75 s
+  EXPECT_EQ(prober.steps(url), 2u);
+  sim.advance(seconds(70));
+  EXPECT_EQ(prober.steps(url), 2u);
+  sim.advance(seconds(5));
+  EXPECT_EQ(prober.steps(url), 3u);
+}
+
+TEST_F(SupervisorStep, AStepWithWorkLeftRunsAgainUntilItIsDone) {
+  start_with(kThenOncePerRun);
+  // The first run passed without `again`; make the stage start over with a step that has more
+  // to do (main-docker's images loading behind).
+  prober.set_result(url, {true, "the rest loads behind", false, true});
+  runtime.exit("a", ExitStatus{});
+  sim.advance(seconds(20));
+  ASSERT_EQ(state("a"), StageState::ready);
+  const std::size_t steps = prober.steps(url);
+  sim.advance(seconds(10));
+  EXPECT_EQ(prober.steps(url), steps + 2);
+  prober.set_ok(url);
+  sim.advance(seconds(5));
+  EXPECT_EQ(prober.steps(url), steps + 3);
+  sim.advance(seconds(60));
+  EXPECT_EQ(prober.steps(url), steps + 3);
 }
 
 }  // namespace

@@ -128,7 +128,12 @@ TEST(RenderPlanText, ShowsTheStepAfterEachProbeWithItsValues) {
                               "\"true\" in the body\n"
                               "  then:       store flannel's network config in etcd at "
                               "http://127.0.0.1:2379 (API v2): key /coreos.com/network/config = "
-                              "{\"Network\":\"10.1.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}\n"));
+                              "{\"Network\":\"10.1.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}\n"
+                              "  again:      once per run; again when a stage that depends on it "
+                              "starts again or a check fails\n"));
+  EXPECT_THAT(text, HasSubstr("lists node node-1 as Ready\n"
+                              "  again:      every 60s to +20% once ready; the check alone "
+                              "between\n"));
   EXPECT_THAT(text, HasSubstr("  ready when: GET http://localhost/_ping over unix socket "
                               "/var/run/docker.sock answers 2xx with \"OK\" in the body\n"
                               "  then:       load the airgap images "
@@ -251,6 +256,12 @@ TEST(RenderPlanJson, HoldsFilesSharedDirsAndProbeActions) {
   EXPECT_EQ(kubelet["ready"]["then"]["api_server"], "http://192.168.1.50:8080");
   EXPECT_EQ(kubelet["ready"]["then"]["node_name"], "node-1");
   EXPECT_EQ(kubelet["ready"]["then"]["token"], "");
+  // Once Ready, the node is asked about once a minute; the others once per run.
+  EXPECT_EQ(kubelet["ready"]["then_every_ms"], 60'000);
+  EXPECT_EQ(kubelet["ready"]["target"], "kubelet");
+  EXPECT_EQ(json["stages"][1]["ready"]["then_every_ms"], "once_per_run");
+  EXPECT_EQ(json["stages"][3]["ready"]["then_every_ms"], "once_per_run");
+  EXPECT_FALSE(json["stages"][5]["ready"].contains("then_every_ms"));
   const auto& etcd_then = json["stages"][1]["ready"]["then"];
   EXPECT_EQ(etcd_then["step"], "store_flannel_config");
   EXPECT_EQ(etcd_then["etcd_endpoint"], "http://127.0.0.1:2379");
