@@ -1,7 +1,9 @@
 // The kube-apiserver stand-in (tests/standins/kube) as a process against a real etcd, through
 // both storage backends, and with the real kubectl.
 
+#include <chrono>
 #include <sstream>
+#include <thread>
 
 #include "apiserver_harness.hpp"
 
@@ -265,6 +267,104 @@ TEST(ApiserverStandin, ReportsTheVersionOfKnaStandinVersion) {
   const auto version = apiserver.get("/version").object;
   EXPECT_EQ(version["minor"], "6");
   EXPECT_EQ(version["gitVersion"], "v1.6.4");
+}
+
+// --- the stand-in's own request log (GET /standin/requests; the real kube-apiserver has none)
+
+constexpr const char* kRequests = "/standin/requests";
+
+std::int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Sends a request with the User-Agent `user_agent`; the HTTP status, 0 when there was no answer.
+int send_as(const std::string& url, const std::string& method, const std::string& path,
+            const std::string& user_agent) {
+  httplib::Client client(url);
+  const httplib::Headers headers{{"User-Agent", user_agent}};
+  const auto res = method == "POST" ? client.Post(path.c_str(), headers, "{}", "application/json")
+                                    : client.Get(path.c_str(), headers);
+  return res ? res->status : 0;
+}
+
+std::vector<std::string> paths_of(const json& log) {
+  std::vector<std::string> paths;
+  for (const auto& r : log["requests"])
+    paths.push_back(r["method"].get<std::string>() + " " + r["path"].get<std::string>());
+  return paths;
+}
+
+// No etcd behind it: the log needs none, and the node routes answer 500 meanwhile.
+TEST(ApiserverRequestLog, CountsEachClientByUserAgentAndAddressAndFiltersBySinceAndUntil) {
+  ApiserverProcess apiserver("http://127.0.0.1:" + std::to_string(free_port()), "etcd3");
+  ASSERT_TRUE(apiserver.ready()) << apiserver.log();
+  const std::string agent = "kube-node-agent/v0.1.0 (node-a)";
+  const std::string kubelet = "kubelet/v1.3.6 (linux/amd64) kubernetes/standin";
+
+  const auto before = unix_ms();
+  ASSERT_NE(send_as(apiserver.url(), "GET", "/healthz", agent), 0);
+  ASSERT_NE(send_as(apiserver.url(), "GET", "/api/v1/nodes/node-a?resourceVersion=0", agent), 0);
+  const auto first = apiserver.get(kRequests);
+  ASSERT_EQ(first.status, 200) << first.body;
+  ASSERT_EQ(first.object["requests"].size(), 2U) << first.body;
+  const std::int64_t split = first.object["requests"][1]["t_ms"].get<std::int64_t>() + 1;
+  // The next requests must arrive in a later millisecond than the first two, for since_ms to
+  // part them: wait for the clock to pass it (well under a millisecond).
+  while (unix_ms() < split) std::this_thread::yield();
+  ASSERT_NE(send_as(apiserver.url(), "POST", "/api/v1/nodes", kubelet), 0);
+  ASSERT_NE(send_as(apiserver.url(), "GET", "/api/v1/nodes?watch=1&resourceVersion=7", kubelet), 0);
+  const auto after = unix_ms();
+
+  const auto all = apiserver.get(kRequests);
+  ASSERT_EQ(all.status, 200) << all.body;
+  EXPECT_EQ(paths_of(all.object),
+            (std::vector<std::string>{"GET /healthz", "GET /api/v1/nodes/node-a",
+                                      "POST /api/v1/nodes", "GET /api/v1/nodes?watch=1"}))
+      << all.body;  // neither GET /standin/requests is there
+  EXPECT_EQ(all.object["by_client"], json({{agent + " 127.0.0.1", 2}, {kubelet + " 127.0.0.1", 2}}))
+      << all.body;
+  std::int64_t last = before;
+  for (const auto& r : all.object["requests"]) {
+    EXPECT_GE(r["t_ms"].get<std::int64_t>(), last) << all.body;  // unix ms, oldest first
+    last = r["t_ms"].get<std::int64_t>();
+    EXPECT_EQ(r["remote"], "127.0.0.1");
+  }
+  EXPECT_LE(last, after);
+  EXPECT_EQ(all.object["requests"][0]["user_agent"], agent);
+  EXPECT_EQ(all.object["requests"][3]["user_agent"], kubelet);
+  EXPECT_EQ(all.object["capacity"], 100000);
+  EXPECT_EQ(all.object["dropped"], 0);
+
+  const auto since = apiserver.get(std::string(kRequests) + "?since_ms=" + std::to_string(split));
+  EXPECT_EQ(paths_of(since.object),
+            (std::vector<std::string>{"POST /api/v1/nodes", "GET /api/v1/nodes?watch=1"}))
+      << since.body;
+  EXPECT_EQ(since.object["by_client"], json({{kubelet + " 127.0.0.1", 2}})) << since.body;
+  const auto until = apiserver.get(std::string(kRequests) + "?until_ms=" + std::to_string(split));
+  EXPECT_EQ(until.object["by_client"], json({{agent + " 127.0.0.1", 2}})) << until.body;
+  const auto later =
+      apiserver.get(std::string(kRequests) + "?since_ms=" + std::to_string(last + 1));
+  EXPECT_TRUE(later.object["requests"].empty()) << later.body;
+  EXPECT_TRUE(later.object["by_client"].empty()) << later.body;
+
+  const auto bad = apiserver.get(std::string(kRequests) + "?since_ms=soon");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(bad.object["reason"], "BadRequest") << bad.body;
+}
+
+TEST(ApiserverRequestLog, KeepsOnlyTheLastCapacityRequests) {
+  ApiserverProcess apiserver("http://127.0.0.1:" + std::to_string(free_port()), "etcd3",
+                             {{"KNA_STANDIN_REQUEST_LOG_CAPACITY", "2"}});
+  ASSERT_TRUE(apiserver.ready()) << apiserver.log();
+  for (const char* path : {"/a", "/b", "/c"})
+    ASSERT_NE(send_as(apiserver.url(), "GET", path, "test"), 0);
+  const auto log = apiserver.get(kRequests);
+  EXPECT_EQ(paths_of(log.object), (std::vector<std::string>{"GET /b", "GET /c"})) << log.body;
+  EXPECT_EQ(log.object["by_client"], json({{"test 127.0.0.1", 2}})) << log.body;
+  EXPECT_EQ(log.object["capacity"], 2);
+  EXPECT_EQ(log.object["dropped"], 1);
 }
 
 // The real kubectl prints STATUS from the server's Table and reads -o json.

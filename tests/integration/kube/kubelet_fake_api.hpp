@@ -24,6 +24,7 @@ struct RecordedRequest {
   std::string body;
   std::string content_type;
   std::string authorization;
+  std::string user_agent;
 
   nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
 };
@@ -33,8 +34,12 @@ class FakeApiServer {
   // Listens on 127.0.0.1:`port`, or on a free port when 0.
   explicit FakeApiServer(int port = 0) {
     server_.set_logger([this](const httplib::Request& req, const httplib::Response&) {
-      RecordedRequest r{req.method, req.path, req.body, req.get_header_value("Content-Type"),
-                        req.get_header_value("Authorization")};
+      RecordedRequest r{req.method,
+                        req.path,
+                        req.body,
+                        req.get_header_value("Content-Type"),
+                        req.get_header_value("Authorization"),
+                        req.get_header_value("User-Agent")};
       {
         std::lock_guard lock(mu_);
         requests_.push_back(std::move(r));

@@ -27,6 +27,13 @@ void write_file(const std::string& path, const std::string& content) {
   std::ofstream(path) << content;
 }
 
+// The User-Agent client-go would send for `component`, the git commit being "standin" (what the
+// fleet bench tells the node's programs apart by in the API server's request log).
+bool is_standin_user_agent(const std::string& user_agent, const std::string& component) {
+  const std::regex format(component + R"(/v1\.\d+\.\d+ \(linux/[a-z0-9]+\) kubernetes/standin)");
+  return std::regex_match(user_agent, format);
+}
+
 // The node's Ready condition in a Node or a status patch.
 json ready_condition(const json& node) {
   for (const auto& c : node["status"]["conditions"])
@@ -116,6 +123,7 @@ TEST(KubeletStandin, RegistersTheNodeWithLabelsAddressesVersionAndReadyCondition
             json::parse(R"([{"type":"InternalIP","address":"10.1.2.3"},)"
                         R"({"type":"Hostname","address":"node-a"}])"));
   EXPECT_EQ(node["status"]["nodeInfo"]["kubeletVersion"], "v1.3.6");
+  EXPECT_TRUE(is_standin_user_agent(posts[0].user_agent, "kubelet")) << posts[0].user_agent;
   const auto ready = ready_condition(node);
   EXPECT_EQ(ready["status"], "True");
   EXPECT_EQ(ready["reason"], "KubeletReady");
@@ -240,7 +248,9 @@ TEST(ProxyStandin, BeforeV17ServesHealthzOnLoopback10249AndLogsApiReachability) 
   Standin proxy("proxy", {"--master=" + url, "--v=2"}, "v1.3.6",
                 {{"KNA_STANDIN_STATUS_PERIOD_S", "0.2"}});
   ASSERT_TRUE(proxy.logged("API server " + url + " reachable")) << proxy.output();
-  EXPECT_FALSE(api->requests("GET", "/api/v1/nodes").empty());
+  const auto lists = api->requests("GET", "/api/v1/nodes");
+  ASSERT_FALSE(lists.empty());
+  EXPECT_TRUE(is_standin_user_agent(lists[0].user_agent, "kube-proxy")) << lists[0].user_agent;
   EXPECT_TRUE(healthz_comes_up("127.0.0.1", 10249)) << proxy.output();
   api.reset();
   EXPECT_TRUE(proxy.logged("API server " + url + " unreachable: ")) << proxy.output();
@@ -272,7 +282,10 @@ TEST(ControlPlaneStandins, ControllerManagerTakesItsManifestFlagsAndServesHealth
               "--service-cluster-ip-range=10.0.0.1/24", "--allocate-node-cidrs=true", "--v=2"},
              "v1.3.6", {{"KNA_STANDIN_STATUS_PERIOD_S", "0.2"}});
   EXPECT_TRUE(healthz_comes_up("127.0.0.1", 10252)) << cm.output();
-  EXPECT_FALSE(api.wait_for("GET", "/healthz", 1, 10s).empty()) << cm.output();
+  const auto polls = api.wait_for("GET", "/healthz", 1, 10s);
+  ASSERT_FALSE(polls.empty()) << cm.output();
+  EXPECT_TRUE(is_standin_user_agent(polls[0].user_agent, "kube-controller-manager"))
+      << polls[0].user_agent;
   EXPECT_TRUE(cm.logged("API server " + api.url() + " reachable")) << cm.output();
   EXPECT_EQ(cm.stop(), "exit code 0") << cm.output();
 }
@@ -285,7 +298,9 @@ TEST(ControlPlaneStandins, SchedulerServesHealthzOn10251AndRejectsControllerMana
   FakeApiServer api;
   Standin scheduler("scheduler", {"--master=" + api.url(), "--leader-elect=true", "--v=2"});
   EXPECT_TRUE(healthz_comes_up("127.0.0.1", 10251)) << scheduler.output();
-  EXPECT_FALSE(api.wait_for("GET", "/healthz", 1, 10s).empty()) << scheduler.output();
+  const auto polls = api.wait_for("GET", "/healthz", 1, 10s);
+  ASSERT_FALSE(polls.empty()) << scheduler.output();
+  EXPECT_TRUE(is_standin_user_agent(polls[0].user_agent, "kube-scheduler")) << polls[0].user_agent;
   EXPECT_EQ(scheduler.stop(), "exit code 0") << scheduler.output();
 }
 

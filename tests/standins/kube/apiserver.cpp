@@ -1,7 +1,8 @@
 // A stand-in for kube-apiserver written for kube-node-agent's tests and demo (not the real
 // program): it takes kube-apiserver's flags, serves the insecure port's HTTP API for nodes (what
 // kubelet and `kubectl get nodes` use) and keeps them in etcd (v2 or v3) under
-// <etcd-prefix>/minions/<name>, like the real one. No authentication, no other resources.
+// <etcd-prefix>/minions/<name>, like the real one. No authentication, no other resources. Its own
+// addition: every request is recorded, served on GET /standin/requests (apiserver_requests.hpp).
 
 #include <atomic>
 #include <chrono>
@@ -16,6 +17,7 @@
 
 #include "clients/etcd_client.hpp"
 #include "kube/apiserver_http.hpp"
+#include "kube/apiserver_requests.hpp"
 #include "kube/apiserver_store.hpp"
 #include "kube/components.hpp"
 #include "kube/standin_cli.hpp"
@@ -133,7 +135,10 @@ int apiserver_main(int argc, char** argv) {
       EtcdOptions{endpoints.value(), flags.storage_backend == "etcd3" ? EtcdApi::v3 : EtcdApi::v2,
                   Millis(3000)},
       flags.etcd_prefix);
+  // Declared before the server, which records into it until it is destroyed.
+  apiserver::RequestLog requests(apiserver::request_log_capacity_from_env());
   httplib::Server server;
+  apiserver::install_request_log(server, requests);  // before the routes that match everything
   apiserver::install_routes(server, store, info);
   if (!server.bind_to_port(flags.insecure_bind_address, flags.insecure_port)) {
     spdlog::error("failed to listen on {}:{}", flags.insecure_bind_address, flags.insecure_port);

@@ -162,7 +162,9 @@ int kubelet_main(int argc, char** argv) {
     // that tests see heartbeats quickly.
     const auto period = period_from_env("KNA_STANDIN_STATUS_PERIOD_S", std::chrono::seconds(2));
     workers.spawn(
-        [&, period, server = *api] { NodeStatus(ApiClient(server), node, period).run(stop); });
+        [&, period, client = ApiClient(*api, standin_user_agent("kubelet", cli.version()))] {
+          NodeStatus(client, node, period).run(stop);
+        });
   } else {
     spdlog::info(
         "No API server given (--api-servers or --kubeconfig): running standalone, "

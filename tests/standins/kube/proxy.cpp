@@ -83,7 +83,9 @@ int proxy_main(int argc, char** argv) {
   healthz.start_retrying(host, port);
   const auto period = period_from_env("KNA_STANDIN_STATUS_PERIOD_S", std::chrono::seconds(2));
   workers.spawn(
-      [&, api = ApiClient(server.value())] { watch_api(api, "/api/v1/nodes", period, stop); });
+      [&, api = ApiClient(server.value(), standin_user_agent("kube-proxy", cli.version()))] {
+        watch_api(api, "/api/v1/nodes", period, stop);
+      });
 
   const int sig = wait_for_exit_signal();
   spdlog::info("Exiting on signal {}", sig);

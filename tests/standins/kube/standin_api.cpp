@@ -48,11 +48,25 @@ std::string trimmed_url(std::string url) {
   return url;
 }
 
-httplib::Headers headers(const std::string& token) {
-  httplib::Headers h{{"Accept", "application/json"}};
+httplib::Headers headers(const std::string& token, const std::string& user_agent) {
+  httplib::Headers h{{"Accept", "application/json"}, {"User-Agent", user_agent}};
   if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
   return h;
 }
+
+// runtime.GOARCH of this build.
+constexpr const char* kGoArch =
+#if defined(__x86_64__)
+    "amd64";
+#elif defined(__aarch64__)
+    "arm64";
+#elif defined(__arm__)
+    "arm";
+#elif defined(__powerpc64__)
+    "ppc64le";
+#else
+    "unknown";
+#endif
 
 ApiReply reply_of(const httplib::Result& res) {
   if (res) return ApiReply{res->status, res->body, {}};
@@ -102,6 +116,10 @@ Result<ApiServer> read_kubeconfig(const std::string& path) {
   return server;
 }
 
+std::string standin_user_agent(const std::string& component, const std::string& version) {
+  return component + "/" + version + " (linux/" + kGoArch + ") kubernetes/standin";
+}
+
 std::string first_url(const std::string& urls) {
   return trimmed_url(urls.substr(0, urls.find(',')));
 }
@@ -110,7 +128,7 @@ ApiReply ApiClient::get(const std::string& path) const {
   httplib::Client client(scheme_host_port(server_.url));
   client.set_connection_timeout(std::chrono::seconds(2));
   client.set_read_timeout(std::chrono::seconds(5));
-  auto res = client.Get(path.c_str(), headers(server_.token));
+  auto res = client.Get(path.c_str(), headers(server_.token, user_agent_));
   return reply_of(res);
 }
 
@@ -118,7 +136,8 @@ ApiReply ApiClient::post(const std::string& path, const std::string& body) const
   httplib::Client client(scheme_host_port(server_.url));
   client.set_connection_timeout(std::chrono::seconds(2));
   client.set_read_timeout(std::chrono::seconds(5));
-  auto res = client.Post(path.c_str(), headers(server_.token), body, "application/json");
+  auto res =
+      client.Post(path.c_str(), headers(server_.token, user_agent_), body, "application/json");
   return reply_of(res);
 }
 
@@ -127,7 +146,8 @@ ApiReply ApiClient::patch(const std::string& path, const std::string& body,
   httplib::Client client(scheme_host_port(server_.url));
   client.set_connection_timeout(std::chrono::seconds(2));
   client.set_read_timeout(std::chrono::seconds(5));
-  auto res = client.Patch(path.c_str(), headers(server_.token), body, content_type.c_str());
+  auto res =
+      client.Patch(path.c_str(), headers(server_.token, user_agent_), body, content_type.c_str());
   return reply_of(res);
 }
 

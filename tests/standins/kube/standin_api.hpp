@@ -28,10 +28,17 @@ struct ApiReply {
   std::string error;  // why there was no answer
 };
 
+// The User-Agent client-go sends, "kubelet/v1.3.6 (linux/amd64) kubernetes/standin": the
+// component's name (not hyperkube's, so that the API server's request log tells them apart), its
+// version, the platform, and "standin" where the real one has its git commit.
+std::string standin_user_agent(const std::string& component, const std::string& version);
+
 // One connection per call, short timeouts: callers poll, so a slow answer is just a failed poll.
+// Every request carries `user_agent` (standin_user_agent).
 class ApiClient {
  public:
-  explicit ApiClient(ApiServer server) : server_(std::move(server)) {}
+  ApiClient(ApiServer server, std::string user_agent)
+      : server_(std::move(server)), user_agent_(std::move(user_agent)) {}
   const std::string& url() const { return server_.url; }
 
   ApiReply get(const std::string& path) const;
@@ -41,6 +48,7 @@ class ApiClient {
 
  private:
   ApiServer server_;
+  std::string user_agent_;
 };
 
 // Logs "API server URL unreachable: why" (or the unexpected answer) when the problem changes,

@@ -64,7 +64,10 @@ int control_plane_main(const ControlPlaneComponent& component, int argc, char** 
   StopFlag stop;
   Workers workers(stop);
   const auto period = period_from_env("KNA_STANDIN_STATUS_PERIOD_S", std::chrono::seconds(2));
-  workers.spawn([&, api = ApiClient(server.value())] { watch_api(api, "/healthz", period, stop); });
+  workers.spawn(
+      [&, api = ApiClient(server.value(), standin_user_agent(component.name, cli.version()))] {
+        watch_api(api, "/healthz", period, stop);
+      });
 
   const int sig = wait_for_exit_signal();
   spdlog::info("Exiting on signal {}", sig);
