@@ -167,6 +167,11 @@ class SupervisorStep : public SupervisorTest {
     ASSERT_TRUE(sup->all_ready());
     ASSERT_EQ(prober.steps(url), 1u);
   }
+  // The steps run so far, once `later` has passed.
+  std::size_t steps_after(Duration later) {
+    sim.advance(later);
+    return prober.steps(url);
+  }
   const std::string url = probe_url("a");
 };
 
@@ -186,16 +191,13 @@ TEST_F(SupervisorStep, OncePerRunLeavesTheCheckAloneWhileTheStageStaysReady) {
   prober.set_failing(url, "timeout");
   sim.advance(seconds(5));
   prober.set_ok(url);
-  sim.advance(seconds(5));
-  EXPECT_EQ(prober.steps(url), 2u);
-  sim.advance(seconds(60));
-  EXPECT_EQ(prober.steps(url), 2u);
+  EXPECT_EQ(steps_after(seconds(5)), 2u);
+  EXPECT_EQ(steps_after(seconds(60)), 2u);
 }
 
 TEST_F(SupervisorStep, ADependentStartingAgainRunsTheStepAgain) {
   start_with(kThenOncePerRun);
-  sim.advance(seconds(60));
-  ASSERT_EQ(prober.steps(url), 1u);
+  ASSERT_EQ(steps_after(seconds(60)), 1u);
   runtime.exit("b", ExitStatus{});  // flannel died: its network config may be what it lacked
   sim.advance(seconds(10));
   ASSERT_EQ(state("b"), StageState::ready);
@@ -206,14 +208,10 @@ TEST_F(SupervisorStep, ADependentStartingAgainRunsTheStepAgain) {
 TEST_F(SupervisorStep, APeriodRunsTheStepAgainAfterItWithUpToAFifthMore) {
   random_value = 1.0;  // the full fifth: the step is fresh for 72 s
   start_with(Millis{60'000});
-  sim.advance(seconds(70));
-  EXPECT_EQ(prober.steps(url), 1u);
-  sim.advance(seconds(5));  // the check at 75 s
-  EXPECT_EQ(prober.steps(url), 2u);
-  sim.advance(seconds(70));
-  EXPECT_EQ(prober.steps(url), 2u);
-  sim.advance(seconds(5));
-  EXPECT_EQ(prober.steps(url), 3u);
+  EXPECT_EQ(steps_after(seconds(70)), 1u);
+  EXPECT_EQ(steps_after(seconds(5)), 2u);  // the check at 75 s
+  EXPECT_EQ(steps_after(seconds(70)), 2u);
+  EXPECT_EQ(steps_after(seconds(5)), 3u);
 }
 
 TEST_F(SupervisorStep, AStepWithWorkLeftRunsAgainUntilItIsDone) {
@@ -225,13 +223,10 @@ TEST_F(SupervisorStep, AStepWithWorkLeftRunsAgainUntilItIsDone) {
   sim.advance(seconds(20));
   ASSERT_EQ(state("a"), StageState::ready);
   const std::size_t steps = prober.steps(url);
-  sim.advance(seconds(10));
-  EXPECT_EQ(prober.steps(url), steps + 2);
+  EXPECT_EQ(steps_after(seconds(10)), steps + 2);
   prober.set_ok(url);
-  sim.advance(seconds(5));
-  EXPECT_EQ(prober.steps(url), steps + 3);
-  sim.advance(seconds(60));
-  EXPECT_EQ(prober.steps(url), steps + 3);
+  EXPECT_EQ(steps_after(seconds(5)), steps + 3);
+  EXPECT_EQ(steps_after(seconds(60)), steps + 3);
 }
 
 }  // namespace
