@@ -10,7 +10,7 @@ namespace {
 
 struct Counts {
   std::mutex mu;
-  std::map<std::pair<std::string, RequestKind>, std::uint64_t, std::less<>> by_target;
+  std::map<std::pair<std::string, RequestKind>, std::uint64_t> by_target;
 };
 
 Counts& counts() {

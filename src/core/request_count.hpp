@@ -10,10 +10,12 @@
 
 namespace kna {
 
-// Targets: "apiserver", "etcd", "docker", "kubelet", "kube-proxy".
-inline constexpr std::string_view kTargetApiServer = "apiserver";
-inline constexpr std::string_view kTargetEtcd = "etcd";
-inline constexpr std::string_view kTargetDocker = "docker";
+// Targets (the catalogue names the health checks' own: ProbeSpec::target).
+inline constexpr const char* kTargetApiServer = "apiserver";
+inline constexpr const char* kTargetEtcd = "etcd";
+inline constexpr const char* kTargetDocker = "docker";
+inline constexpr const char* kTargetKubelet = "kubelet";
+inline constexpr const char* kTargetKubeProxy = "kube-proxy";
 
 // Kinds: a stage's readiness check of its own workload ("health": etcd's /health, docker's
 // _ping, the kubelet's /healthz), or a call of the component's API ("api": a node GET, a key

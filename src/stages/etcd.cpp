@@ -1,6 +1,7 @@
 // etcd on the master: flannel's configuration and subnet leases live here. Runs in the bootstrap
 // daemon with host networking; its data stays on the host across restarts.
 
+#include "core/request_count.hpp"
 #include "stages/flannel_network.hpp"
 #include "stages/stage_builders.hpp"
 #include "stages/version.hpp"
@@ -45,7 +46,7 @@ Result<StageSpec> build_etcd(const StageContext& ctx) {
     spec.launch = make_process(ctx.stage(kStageEtcd), etcd_flags(ctx, paths.etcd_data_dir));
   }
   // etcd 2.x answers {"health": "true"}, 3.x {"health":"true"}: match the value only.
-  spec.ready = http_probe("http://127.0.0.1:2379/health", "etcd", "true");
+  spec.ready = http_probe("http://127.0.0.1:2379/health", kTargetEtcd, "true");
   // Flannel can only start once its network config is in etcd; the agent writes it.
   spec.ready.then =
       StoreFlannelConfig{"http://127.0.0.1:2379", ctx.cfg.flannel_etcd_api,

@@ -2,6 +2,7 @@
 // runs in the main dockerd with host networking, privileged for iptables. Its flags follow the
 // Kubernetes version (stages/version.hpp).
 
+#include "core/request_count.hpp"
 #include "stages/kubeconfig.hpp"
 #include "stages/stage_builders.hpp"
 #include "stages/version.hpp"
@@ -42,7 +43,7 @@ Result<StageSpec> build_kube_proxy(const StageContext& ctx) {
     spec.launch = make_process(ctx.stage(kStageKubeProxy), flags);
   }
   spec.ready = http_probe("http://127.0.0.1:" + std::to_string(profile.healthz_port) + "/healthz",
-                          "kube-proxy");
+                          kTargetKubeProxy);
   return spec;
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "core/request_count.hpp"
 #include "stages/control_plane.hpp"
 #include "stages/kubeconfig.hpp"
 #include "stages/stage_builders.hpp"
@@ -125,7 +126,7 @@ Result<StageSpec> build_kubelet(const StageContext& ctx) {
   } else {
     spec.launch = make_process(ctx.stage(kStageKubelet), kubelet_flags(ctx, profile, false));
   }
-  spec.ready = http_probe("http://127.0.0.1:10248/healthz", "kubelet");
+  spec.ready = http_probe("http://127.0.0.1:10248/healthz", kTargetKubelet);
   // A healthy kubelet is not yet a node: the API server must list it as Ready.
   spec.ready.then = NodeReady{"http://" + cfg.master_ip + ":8080", cfg.node_name, cfg.api_token};
   // Once Ready, the kubelet's own health check stands for the node between two questions to the

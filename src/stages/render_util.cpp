@@ -196,10 +196,6 @@ std::string describe_mount(const Mount& mount) {
   return mount.source + ":" + mount.target + (options.empty() ? "" : ":" + options);
 }
 
-}  // namespace kna::stages
-
-namespace kna::stages {
-
 std::string describe_then_every(Millis every) {
   if (every == kThenOncePerRun)
     return "once per run; again when a stage that depends on it starts again or a check fails";

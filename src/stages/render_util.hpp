@@ -29,7 +29,8 @@ std::string describe_step(const HostStep& step);
 // What must succeed after the probe, with its values: "store flannel's network config in etcd at
 // http://127.0.0.1:2379 (API v2): key /coreos.com/network/config = {…}". Never the token.
 std::string describe_after(const AfterProbe& then);
-// How often that step runs again (ProbeSpec::then_every): "once per run, …", "again every 1m …".
+// How often that step runs again (ProbeSpec::then_every): "once per run; …", "every 60s to +20%
+// once ready; …".
 std::string describe_then_every(Millis every);
 // "0600"
 std::string format_mode(unsigned mode);

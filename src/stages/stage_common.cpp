@@ -1,5 +1,6 @@
 #include <utility>
 
+#include "core/request_count.hpp"
 #include "stages/stage_builders.hpp"
 
 namespace kna::stages {
@@ -73,7 +74,7 @@ Dependency daemon_dependency(const StageContext& ctx, const std::string& stage,
 }
 
 ProbeSpec docker_ping_probe(const std::string& socket_path) {
-  ProbeSpec p = http_probe("http://localhost/_ping", "docker", "OK");
+  ProbeSpec p = http_probe("http://localhost/_ping", kTargetDocker, "OK");
   p.unix_socket = socket_path;
   return p;
 }

@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "kube/standin_api.hpp"
 #include "kube/standin_process.hpp"
 
 namespace kna::standins {
@@ -52,17 +53,6 @@ std::string first_host_ipv4() {
   }
   ::freeifaddrs(list);
   return found.empty() ? "127.0.0.1" : found;
-}
-
-std::string go_arch() {
-  utsname u{};
-  if (::uname(&u) != 0) return "amd64";
-  const std::string_view machine = u.machine;
-  if (machine == "x86_64") return "amd64";
-  if (machine == "aarch64" || machine == "arm64") return "arm64";
-  if (machine.substr(0, 3) == "arm") return "arm";
-  if (machine == "i386" || machine == "i686") return "386";
-  return std::string(machine);  // ppc64le, s390x: same names
 }
 
 json ready_condition(const std::string& heartbeat, const std::string& ready_since) {

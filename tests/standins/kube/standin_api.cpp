@@ -1,10 +1,13 @@
 #include "kube/standin_api.hpp"
 
+#include <sys/utsname.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
@@ -54,20 +57,6 @@ httplib::Headers headers(const std::string& token, const std::string& user_agent
   return h;
 }
 
-// runtime.GOARCH of this build.
-constexpr const char* kGoArch =
-#if defined(__x86_64__)
-    "amd64";
-#elif defined(__aarch64__)
-    "arm64";
-#elif defined(__arm__)
-    "arm";
-#elif defined(__powerpc64__)
-    "ppc64le";
-#else
-    "unknown";
-#endif
-
 ApiReply reply_of(const httplib::Result& res) {
   if (res) return ApiReply{res->status, res->body, {}};
   switch (res.error()) {
@@ -116,8 +105,19 @@ Result<ApiServer> read_kubeconfig(const std::string& path) {
   return server;
 }
 
+std::string go_arch() {
+  utsname u{};
+  if (::uname(&u) != 0) return "amd64";
+  const std::string_view machine = u.machine;
+  if (machine == "x86_64") return "amd64";
+  if (machine == "aarch64" || machine == "arm64") return "arm64";
+  if (machine.substr(0, 3) == "arm") return "arm";
+  if (machine == "i386" || machine == "i686") return "386";
+  return std::string(machine);  // ppc64le, s390x: same names
+}
+
 std::string standin_user_agent(const std::string& component, const std::string& version) {
-  return component + "/" + version + " (linux/" + kGoArch + ") kubernetes/standin";
+  return component + "/" + version + " (linux/" + go_arch() + ") kubernetes/standin";
 }
 
 std::string first_url(const std::string& urls) {

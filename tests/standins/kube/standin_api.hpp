@@ -28,6 +28,9 @@ struct ApiReply {
   std::string error;  // why there was no answer
 };
 
+// The machine as Go's runtime.GOARCH names it (amd64, arm64, arm, 386, ppc64le, …), from uname.
+std::string go_arch();
+
 // The User-Agent client-go sends, "kubelet/v1.3.6 (linux/amd64) kubernetes/standin": the
 // component's name (not hyperkube's, so that the API server's request log tells them apart), its
 // version, the platform, and "standin" where the real one has its git commit.
