@@ -6,6 +6,9 @@ find_package(nlohmann_json 3.11 REQUIRED CONFIG)
 find_package(spdlog 1.10 REQUIRED CONFIG)
 find_package(CLI11 2.1 REQUIRED CONFIG)
 find_package(prometheus-cpp REQUIRED CONFIG)
+# libcrypto for the join's trust (src/clients/join_trust.cpp): already linked through
+# cpp-httplib, whose -dev package depends on libssl-dev.
+find_package(OpenSSL 3 REQUIRED COMPONENTS Crypto)
 find_package(PkgConfig REQUIRED)
 # cpp-httplib has no CMake package; its pkg-config flags must be used (class layout depends on them).
 pkg_check_modules(CPPHTTPLIB REQUIRED IMPORTED_TARGET GLOBAL cpp-httplib>=0.11)
