@@ -84,8 +84,13 @@ struct Paths {
   std::string run_dir{"/run/kube-node-agent"};
   std::string status_socket{"/run/kube-node-agent/agent.sock"};
   std::string image_dir{"/var/lib/kube-node-agent/images"};  // *.tar loaded at start (airgap)
-  // Written by the agent (mode 0600) for kubelet and kube-proxy from Kubernetes v1.6.
+  // Written by the agent (mode 0600) for kubelet and kube-proxy from Kubernetes v1.6; with a join
+  // token, for kube-proxy only (the kubelet writes its own after its TLS bootstrap).
   std::string kubeconfig{"/var/lib/kube-node-agent/kubeconfig"};
+  // Join by token (ClusterAccess): the kubelet's --bootstrap-kubeconfig (CA + token, mode 0600),
+  // and the cluster's CA as discovery accepted it (a PEM file, for kube-proxy and the agent).
+  std::string bootstrap_kubeconfig{"/var/lib/kube-node-agent/bootstrap-kubeconfig"};
+  std::string cluster_ca{"/var/lib/kube-node-agent/cluster-ca.crt"};
   bool operator==(const Paths&) const = default;
 };
 
@@ -116,6 +121,22 @@ struct ApiConfig {
   bool operator==(const ApiConfig&) const = default;
 };
 
+// How the node reaches and trusts the cluster's API server
+// (docs/configuration.md#joining-a-cluster). Over http (up to v1.19's insecure port) none of the
+// trust applies; over https the server is trusted through `ca_file` or the pin `ca_cert_hash`, and
+// the node authenticates with `token` (a bootstrap token: the kubelet gets its own certificate
+// through the CSR API), a client certificate, or Config::api_token.
+struct ClusterAccess {
+  // Resolved by the loader: http://MASTER_IP:8080 up to v1.19, https://MASTER_IP:6443 from v1.20.
+  std::string api_server;
+  std::string ca_file;           // PEM of the cluster's CA
+  std::string ca_cert_hash;      // "sha256:<64 hex>", kubeadm's pin of the CA's public key
+  std::string token;             // bootstrap token "<id>.<secret>"; a secret, always redacted
+  std::string client_cert_file;  // PEM client certificate and its key, both or neither
+  std::string client_key_file;
+  bool operator==(const ClusterAccess&) const = default;
+};
+
 struct Config {
   Role role{Role::worker};
   std::string node_name;  // resolved: configured, else RESIN/BALENA_DEVICE_UUID, else host name
@@ -138,6 +159,7 @@ struct Config {
   int timeout_for_services{20};  // seconds; the default readiness deadline of every stage
 
   std::string api_token;  // optional bearer token for the API server; a secret, always redacted
+  ClusterAccess cluster;
 
   ControlPlaneConfig control_plane;
   Paths paths;

@@ -94,9 +94,14 @@ struct LoadAirgapImages {
 
 // The API server answers /healthz and lists this node with condition Ready=True.
 struct NodeReady {
-  std::string api_server;  // "http://192.168.1.50:8080"
+  std::string api_server;  // "http://192.168.1.50:8080" or "https://192.168.1.50:6443"
   std::string node_name;
   std::string token;  // bearer token, or empty; a secret: never shown by `plan`
+  // https: the server verified against this CA (PEM file); the client certificate and key (PEM
+  // files, may be one file: the kubelet's kubelet-client-current.pem) when set.
+  std::string ca_file;
+  std::string client_cert_file;
+  std::string client_key_file;
   bool operator==(const NodeReady&) const = default;
 };
 
@@ -177,7 +182,22 @@ struct MakeDirs {
   bool operator==(const MakeDirs&) const = default;
 };
 
-using HostStep = std::variant<WriteFile, SharedMount, DeleteStaleBridge, MakeDirs>;
+// Joining by token with a pinned CA, as `kubeadm join` discovers the cluster: the `cluster-info`
+// ConfigMap (kube-public) fetched from `api_server` over TLS; its CA accepted only when the SHA-256
+// of its SubjectPublicKeyInfo is `ca_cert_hash`, and its JWS for the token's id checked when the
+// ConfigMap has one; the server then asked again, verified against that CA. The CA is written to
+// `ca_file` and the bootstrap kubeconfig (that CA and the token) to `kubeconfig`, mode 0600; both
+// only when they differ. A restart whose files already match the pin asks nothing.
+struct DiscoverCluster {
+  std::string api_server;    // "https://192.168.1.50:6443"
+  std::string ca_cert_hash;  // "sha256:<hex>"
+  std::string token;         // "<id>.<secret>"; a secret: never shown by `plan`
+  std::string ca_file;
+  std::string kubeconfig;
+  bool operator==(const DiscoverCluster&) const = default;
+};
+
+using HostStep = std::variant<WriteFile, SharedMount, DeleteStaleBridge, MakeDirs, DiscoverCluster>;
 
 struct StageSpec {
   std::string name;

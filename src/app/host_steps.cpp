@@ -1,6 +1,7 @@
 #include "app/host_steps.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -8,6 +9,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/version.hpp"
+#include "clients/cluster_discovery.hpp"
+#include "clients/join_trust.hpp"
 #include "platform/atomic_file.hpp"
 #include "platform/mounts.hpp"
 #include "platform/net_links.hpp"
@@ -69,6 +73,49 @@ Status make_dirs(const std::string& stage, const MakeDirs& step) {
   return kOk;
 }
 
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+Status discover_cluster(const std::string& stage, const DiscoverCluster& step) {
+  // A restart whose files already hold a CA of that pin, and the kubeconfig made of it and the
+  // token, asks the API server nothing.
+  const std::string ca_on_disk = read_text(step.ca_file);
+  if (!ca_on_disk.empty()) {
+    auto pin = ca_pin_of(ca_on_disk);
+    const auto wanted = parse_ca_pin(step.ca_cert_hash);
+    if (pin && wanted && pin.value() == "sha256:" + wanted.value() &&
+        same_on_disk(WriteFile{
+            step.kubeconfig, bootstrap_kubeconfig(step.api_server, ca_on_disk, step.token), 0600}))
+      return kOk;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(step.ca_file).parent_path(), ec);
+  if (ec) return Error{"cannot create the folder of " + step.ca_file + ": " + ec.message()};
+  const std::string candidate = step.ca_file + ".candidate";
+  auto ca = kna::discover_cluster(DiscoveryRequest{step.api_server, step.ca_cert_hash, step.token,
+                                                   candidate, Millis{5'000}, agent_user_agent("")});
+  if (!ca) {
+    ::unlink(candidate.c_str());
+    return ca.error();
+  }
+  std::filesystem::rename(candidate, step.ca_file, ec);
+  if (ec) return Error{"cannot rename " + candidate + " to " + step.ca_file + ": " + ec.message()};
+  spdlog::info("{}: the API server {} proved its CA matches {}; wrote {}", stage, step.api_server,
+               step.ca_cert_hash, step.ca_file);
+  return write_file(stage,
+                    WriteFile{step.kubeconfig,
+                              bootstrap_kubeconfig(step.api_server, ca.value(), step.token), 0600});
+}
+
 Status run_host_step(const std::string& stage, const HostStep& step) {
   struct Run {
     const std::string& stage;
@@ -76,6 +123,7 @@ Status run_host_step(const std::string& stage, const HostStep& step) {
     Status operator()(const SharedMount& s) const { return share_mount(stage, s); }
     Status operator()(const DeleteStaleBridge& s) const { return delete_stale_bridge(stage, s); }
     Status operator()(const MakeDirs& s) const { return make_dirs(stage, s); }
+    Status operator()(const DiscoverCluster& s) const { return discover_cluster(stage, s); }
   };
   return std::visit(Run{stage}, step);
 }

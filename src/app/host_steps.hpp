@@ -21,6 +21,10 @@ Status delete_stale_bridge(const std::string& stage, const DeleteStaleBridge& st
 // Creates each missing folder (and its parents).
 Status make_dirs(const std::string& stage, const MakeDirs& step);
 
+// Discovers the cluster by token and pin (clients/cluster_discovery.hpp) unless the files on disk
+// already hold a CA of that pin and the bootstrap kubeconfig made of it; then writes both.
+Status discover_cluster(const std::string& stage, const DiscoverCluster& step);
+
 // Any of the above.
 Status run_host_step(const std::string& stage, const HostStep& step);
 

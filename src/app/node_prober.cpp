@@ -154,8 +154,8 @@ struct NodeProber::Impl {
 
   // Blocking: runs on the pool.
   static ProbeResult node_ready(const NodeReady& step, Millis timeout) {
-    const KubeApiClient api(step.api_server, step.token, timeout,
-                            fmt::format("kube-node-agent/{} ({})", kVersion, step.node_name));
+    const KubeApiClient api(step.api_server, step.token, timeout, agent_user_agent(step.node_name),
+                            ApiTls{step.ca_file, step.client_cert_file, step.client_key_file});
     return check_node_ready(api, step.node_name);
   }
 

@@ -124,8 +124,13 @@ ResetTargets reset_targets(const Config& cfg, bool data) {
   if (planned(plan, kStageCriDockerd)) add(t.remove, p.cri_dockerd_socket);
   add(t.remove, p.state_dir + "/checkpoint.json");
   add(t.remove, p.kubeconfig);
-  for (const auto& spec : plan)
+  for (const auto& spec : plan) {
     for (const auto& f : steps_of<WriteFile>(spec.prepare)) add(t.remove, f.path);
+    for (const auto& d : steps_of<DiscoverCluster>(spec.prepare)) {
+      add(t.remove, d.kubeconfig);
+      add(t.remove, d.ca_file);
+    }
+  }
   // With --data: what a node keeps across restarts.
   if (data) {
     for (const auto& d : t.dockerds) add(t.remove, d.data_root);

@@ -9,21 +9,10 @@
 #include <string>
 #include <string_view>
 
+#include "core/join_token.hpp"
 #include "kna/error.hpp"
 
 namespace kna {
-
-struct BootstrapToken {
-  std::string id;      // 6 characters, [a-z0-9]: public, the `kid` of the JWS
-  std::string secret;  // 16 characters, [a-z0-9]: a secret, never logged
-};
-
-// "abcdef.0123456789abcdef" → {id, secret}. The error names the expected form and never repeats
-// the secret.
-Result<BootstrapToken> parse_bootstrap_token(std::string_view text);
-
-// "sha256:<64 hex digits>" (either case) → the 64 digits in lower case.
-Result<std::string> parse_ca_pin(std::string_view text);
 
 // The pin of a CA certificate (PEM; the first certificate of the text): "sha256:<hex>".
 Result<std::string> ca_pin_of(std::string_view pem);

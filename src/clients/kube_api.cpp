@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
+#include <openssl/x509.h>
 #include <nlohmann/json.hpp>
 
 #include "clients/http_error.hpp"
@@ -61,14 +62,24 @@ std::optional<NodeReadyCondition> node_ready_condition(const nlohmann::json& nod
 }
 
 KubeApiClient::KubeApiClient(std::string server, std::string token, Millis timeout,
-                             std::string user_agent)
+                             std::string user_agent, ApiTls tls)
     : server_(std::move(server)),
       token_(std::move(token)),
       timeout_(timeout),
-      user_agent_(std::move(user_agent)) {}
+      user_agent_(std::move(user_agent)),
+      tls_(std::move(tls)) {}
 
 Result<std::pair<int, std::string>> KubeApiClient::get(const std::string& path) const {
-  httplib::Client client(server_);
+  const bool https = server_.starts_with("https://");
+  auto client = https && !tls_.client_cert_file.empty()
+                    ? httplib::Client(server_, tls_.client_cert_file,
+                                      tls_.client_key_file.empty() ? tls_.client_cert_file
+                                                                   : tls_.client_key_file)
+                    : httplib::Client(server_);
+  if (https) {
+    client.enable_server_certificate_verification(!tls_.ca_file.empty());
+    if (!tls_.ca_file.empty()) client.set_ca_cert_path(tls_.ca_file);
+  }
   client.set_connection_timeout(timeout_);
   client.set_read_timeout(timeout_);
   client.set_write_timeout(timeout_);
@@ -77,9 +88,17 @@ Result<std::pair<int, std::string>> KubeApiClient::get(const std::string& path) 
   if (!user_agent_.empty()) headers.emplace("User-Agent", user_agent_);
   count_request(kTargetApiServer);
   const auto res = client.Get(path.c_str(), headers);
-  if (!res)
-    return Error{fmt::format("API server {} is not reachable: {}", server_,
-                             describe_http_error(res.error(), timeout_))};
+  if (!res) {
+    std::string why = describe_http_error(res.error(), timeout_);
+    if (res.error() == httplib::Error::SSLServerVerification)
+      why += fmt::format(": the server's certificate does not verify against {} ({})", tls_.ca_file,
+                         X509_verify_cert_error_string(client.get_openssl_verify_result()));
+    else if (res.error() == httplib::Error::SSLLoadingCerts)
+      why += fmt::format(": cannot load {}", tls_.ca_file.empty()
+                                                 ? tls_.client_cert_file
+                                                 : tls_.ca_file + " or the client certificate");
+    return Error{fmt::format("API server {} is not reachable: {}", server_, why)};
+  }
   return std::pair<int, std::string>{res->status, res->body};
 }
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "config/checks.hpp"
 #include "config/machine.hpp"
 #include "config/options.hpp"
 #include "config/validate.hpp"
@@ -106,6 +107,23 @@ void apply_derived_defaults(Layers& layers) {
   follow("paths.status_socket", "paths.run_dir", "agent.sock");
   follow("paths.image_dir", "paths.state_dir", "images");
   follow("paths.kubeconfig", "paths.state_dir", "kubeconfig");
+  follow("paths.bootstrap_kubeconfig", "paths.state_dir", "bootstrap-kubeconfig");
+  follow("paths.cluster_ca", "paths.state_dir", "cluster-ca.crt");
+
+  // The API server's insecure port went in v1.20: from then on a node joins over TLS, on 6443.
+  const std::string master_ip = layers.string_at("master_ip");
+  if (layers.string_at("cluster.api_server").empty() && !master_ip.empty()) {
+    const auto version = kubernetes_minor(layers.string_at("k8s_version"));
+    // A master serves its own control plane on the insecure port (validate_control_plane).
+    const bool tls =
+        version && *version >= std::pair{1, 20} && layers.string_at("role") != "master";
+    layers.set(
+        "cluster.api_server",
+        tls ? "https://" + master_ip + ":6443" : "http://" + master_ip + ":8080",
+        Origin{ValueSource::default_value,
+               tls ? "default from MASTER_IP (K8S_VERSION v1.20 or later: TLS)"
+                   : "default from MASTER_IP (K8S_VERSION before v1.20: the insecure port)"});
+  }
 }
 
 }  // namespace kna::config

@@ -34,6 +34,8 @@ const std::vector<PathField>& path_fields() {
       {"status_socket", &Paths::status_socket},
       {"image_dir", &Paths::image_dir},
       {"kubeconfig", &Paths::kubeconfig},
+      {"bootstrap_kubeconfig", &Paths::bootstrap_kubeconfig},
+      {"cluster_ca", &Paths::cluster_ca},
   };
   return fields;
 }
@@ -46,6 +48,20 @@ const std::vector<ControlPlaneField>& control_plane_fields() {
       {"controller_manager_image", &ControlPlaneConfig::controller_manager_image},
       {"scheduler_image", &ControlPlaneConfig::scheduler_image},
       {"service_cluster_ip_range", &ControlPlaneConfig::service_cluster_ip_range},
+  };
+  return fields;
+}
+
+using ClusterField = std::pair<const char*, std::string ClusterAccess::*>;
+
+const std::vector<ClusterField>& cluster_fields() {
+  static const std::vector<ClusterField> fields{
+      {"api_server", &ClusterAccess::api_server},
+      {"ca_file", &ClusterAccess::ca_file},
+      {"ca_cert_hash", &ClusterAccess::ca_cert_hash},
+      {"token", &ClusterAccess::token},
+      {"client_cert_file", &ClusterAccess::client_cert_file},
+      {"client_key_file", &ClusterAccess::client_key_file},
   };
   return fields;
 }
@@ -147,6 +163,8 @@ Tree config_to_tree(const Config& c) {
   t["net_interface"] = c.net_interface;
   t["timeout_for_services"] = c.timeout_for_services;
   t["api_token"] = c.api_token;
+  t["cluster"] = Tree::object();
+  for (const auto& [name, member] : cluster_fields()) t["cluster"][name] = c.cluster.*member;
   t["control_plane"] = Tree::object();
   for (const auto& [name, member] : control_plane_fields())
     t["control_plane"][name] = c.control_plane.*member;
@@ -203,6 +221,8 @@ Config tree_to_config(const Tree& t) {
   c.net_interface = t.at("net_interface").get<std::string>();
   c.timeout_for_services = t.at("timeout_for_services").get<int>();
   c.api_token = t.at("api_token").get<std::string>();
+  for (const auto& [name, member] : cluster_fields())
+    c.cluster.*member = t.at("cluster").at(name).get<std::string>();
   for (const auto& [name, member] : control_plane_fields())
     c.control_plane.*member = t.at("control_plane").at(name).get<std::string>();
   c.log_level = t.at("log").at("level").get<std::string>();

@@ -66,6 +66,7 @@ class Validator {
     check_interface();
     check_timeout();
     validate_control_plane(l_);
+    validate_cluster_access(l_);
     check_enum("log.level", "a log level",
                {"trace", "debug", "info", "warn", "error", "critical", "off"});
     check_enum("log.format", "a log format", {"text", "json"});

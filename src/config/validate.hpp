@@ -22,13 +22,16 @@ void apply_machine_defaults(Layers& layers, const std::map<std::string, std::str
                             const MachineFacts& machine);
 
 // Defaults that follow other options: probe deadlines from timeout_for_services, the status
-// socket from run_dir, the image folder and the kubeconfig from state_dir.
+// socket from run_dir, the image folder and the kubeconfigs from state_dir, the API server's URL
+// from MASTER_IP and K8S_VERSION.
 void apply_derived_defaults(Layers& layers);
 
 void validate(Layers& layers);
 
 // Parts of validate(), in files of their own.
 void validate_control_plane(Layers& layers);
+// cluster.*: the API server's URL, and over https a way to trust it and to authenticate.
+void validate_cluster_access(Layers& layers);
 // An image reference, or empty for the agent's choice: no whitespace, no leading '-'.
 void check_image(Layers& layers, const std::string& key);
 

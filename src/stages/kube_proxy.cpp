@@ -19,12 +19,15 @@ Result<StageSpec> build_kube_proxy(const StageContext& ctx) {
   std::vector<std::string> flags;
   switch (profile.api) {
     case KubeProxyProfile::Api::master_url:
-      flags.push_back("--master=http://" + cfg.master_ip + ":8080");
+      flags.push_back("--master=" + api_server_url(cfg));
       break;
     case KubeProxyProfile::Api::kubeconfig:
-      // The same file as the kubelet's; mounted at its host path in a container.
+      // The same file as the kubelet's, or joined by token the one naming the kubelet's own
+      // certificate; mounted at its host path in a container.
       flags.push_back("--kubeconfig=" + cfg.paths.kubeconfig);
       spec.prepare.push_back(kubeconfig_file(cfg));
+      // The node's certificate exists once the kubelet has joined: wait for it, the first time.
+      if (join_mode(cfg) == JoinMode::token) spec.deps.push_back(Dependency{kStageKubelet, false});
       break;
   }
   // The name the kubelet registered the node under, not the host name.
@@ -37,6 +40,14 @@ Result<StageSpec> build_kube_proxy(const StageContext& ctx) {
     c.cmd.insert(c.cmd.end(), flags.begin(), flags.end());
     c.network_mode = "host";
     for (const auto& file : steps_of<WriteFile>(spec.prepare)) mount_file(c, file);
+    if (const auto ca = cluster_ca_file(cfg); !ca.empty())
+      c.mounts.push_back(Mount{ca, ca, true, ""});
+    if (join_mode(cfg) == JoinMode::token) {
+      const std::string dir = kubelet_cert_dir(cfg);
+      c.mounts.push_back(Mount{dir, dir, true, ""});
+    }
+    for (const auto& file : {cfg.cluster.client_cert_file, cfg.cluster.client_key_file})
+      if (!file.empty()) c.mounts.push_back(Mount{file, file, true, ""});
     spec.launch =
         finish_container(ctx, kStageKubeProxy, "proxy", cfg.paths.main_docker_socket, std::move(c));
   } else {

@@ -2,27 +2,117 @@
 
 #include <nlohmann/json.hpp>
 
+#include "stages/stage_builders.hpp"
+
 namespace kna::stages {
 
-std::string kubeconfig_content(const Config& cfg) {
-  using Json = nlohmann::ordered_json;
-  Json user = Json::object();
-  if (!cfg.api_token.empty()) user["token"] = cfg.api_token;
-  const Json config{
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json kubeconfig_json(const std::string& server, const Json& cluster_extra, const Json& user,
+                     const std::string& user_name) {
+  Json cluster{{"server", server}};
+  cluster.update(cluster_extra);
+  return Json{
       {"apiVersion", "v1"},
       {"kind", "Config"},
-      {"clusters", Json::array({{{"name", "local"},
-                                 {"cluster", {{"server", "http://" + cfg.master_ip + ":8080"}}}}})},
-      {"users", Json::array({{{"name", "kubelet"}, {"user", user}}})},
+      {"clusters", Json::array({{{"name", "local"}, {"cluster", cluster}}})},
+      {"users", Json::array({{{"name", user_name}, {"user", user}}})},
       {"contexts", Json::array({{{"name", "local"},
-                                 {"context", {{"cluster", "local"}, {"user", "kubelet"}}}}})},
+                                 {"context", {{"cluster", "local"}, {"user", user_name}}}}})},
       {"current-context", "local"},
   };
-  return config.dump(2) + "\n";
+}
+
+}  // namespace
+
+JoinMode join_mode(const Config& cfg) {
+  if (!api_server_url(cfg).starts_with("https://")) return JoinMode::insecure;
+  return cfg.cluster.token.empty() ? JoinMode::credentials : JoinMode::token;
+}
+
+std::string api_server_url(const Config& cfg) {
+  return cfg.cluster.api_server.empty() ? "http://" + cfg.master_ip + ":8080"
+                                        : cfg.cluster.api_server;
+}
+
+std::string cluster_ca_file(const Config& cfg) {
+  if (join_mode(cfg) == JoinMode::insecure) return {};
+  return cfg.cluster.ca_cert_hash.empty() ? cfg.cluster.ca_file : cfg.paths.cluster_ca;
+}
+
+std::string kubelet_cert_dir(const Config& cfg) {
+  return join_path(cfg.paths.kubelet_dir, "pki");
+}
+
+std::string kubelet_client_cert(const Config& cfg) {
+  return join_path(kubelet_cert_dir(cfg), "kubelet-client-current.pem");
+}
+
+std::string kubelet_own_kubeconfig(const Config& cfg) {
+  return join_path(cfg.paths.kubelet_dir, "kubeconfig");
+}
+
+std::string kubeconfig_content(const Config& cfg) {
+  Json user = Json::object();
+  Json cluster = Json::object();
+  switch (join_mode(cfg)) {
+    case JoinMode::insecure:
+      if (!cfg.api_token.empty()) user["token"] = cfg.api_token;
+      break;
+    case JoinMode::token:
+      // The node's own certificate, which the kubelet keeps current.
+      cluster["certificate-authority"] = cluster_ca_file(cfg);
+      user["client-certificate"] = kubelet_client_cert(cfg);
+      user["client-key"] = kubelet_client_cert(cfg);
+      break;
+    case JoinMode::credentials:
+      cluster["certificate-authority"] = cluster_ca_file(cfg);
+      if (!cfg.cluster.client_cert_file.empty()) {
+        user["client-certificate"] = cfg.cluster.client_cert_file;
+        user["client-key"] = cfg.cluster.client_key_file;
+      } else if (!cfg.api_token.empty()) {
+        user["token"] = cfg.api_token;
+      }
+      break;
+  }
+  return kubeconfig_json(api_server_url(cfg), cluster, user, "kubelet").dump(2) + "\n";
 }
 
 WriteFile kubeconfig_file(const Config& cfg) {
   return WriteFile{cfg.paths.kubeconfig, kubeconfig_content(cfg), 0600};
+}
+
+HostStep bootstrap_step(const Config& cfg) {
+  if (!cfg.cluster.ca_cert_hash.empty())
+    return DiscoverCluster{api_server_url(cfg), cfg.cluster.ca_cert_hash, cfg.cluster.token,
+                           cfg.paths.cluster_ca, cfg.paths.bootstrap_kubeconfig};
+  const Json config =
+      kubeconfig_json(api_server_url(cfg), Json{{"certificate-authority", cfg.cluster.ca_file}},
+                      Json{{"token", cfg.cluster.token}}, "tls-bootstrap-token-user");
+  return WriteFile{cfg.paths.bootstrap_kubeconfig, config.dump(2) + "\n", 0600};
+}
+
+NodeReady node_ready_step(const Config& cfg) {
+  NodeReady step{api_server_url(cfg), cfg.node_name, cfg.api_token, "", "", ""};
+  switch (join_mode(cfg)) {
+    case JoinMode::insecure:
+      break;
+    case JoinMode::token:
+      step.ca_file = cluster_ca_file(cfg);
+      step.client_cert_file = kubelet_client_cert(cfg);
+      step.client_key_file = kubelet_client_cert(cfg);
+      step.token.clear();
+      break;
+    case JoinMode::credentials:
+      step.ca_file = cluster_ca_file(cfg);
+      step.client_cert_file = cfg.cluster.client_cert_file;
+      step.client_key_file = cfg.cluster.client_key_file;
+      if (!step.client_cert_file.empty()) step.token.clear();
+      break;
+  }
+  return step;
 }
 
 }  // namespace kna::stages

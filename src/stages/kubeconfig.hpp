@@ -1,7 +1,14 @@
 #pragma once
-// The kubeconfig the agent writes for the kubelet and kube-proxy from Kubernetes v1.6 (when
-// --api-servers gave way to --kubeconfig): the API server's insecure port at MASTER_IP, plus the
-// bearer token when one is configured.
+// How the kubelet and kube-proxy reach the API server, and the kubeconfigs the agent writes for
+// them from Kubernetes v1.6 (when --api-servers gave way to --kubeconfig).
+//  - insecure: the API server's insecure port (up to v1.19), with the bearer token if configured.
+//  - token: joined by bootstrap token over TLS. The kubelet starts from a bootstrap kubeconfig (the
+//    CA and the token: written by discovery with a pin, or naming cluster.ca_file) and gets its own
+//    client certificate through the CSR API into <kubelet_dir>/pki, writing its own kubeconfig.
+//    kube-proxy's kubeconfig names that certificate: the node's identity (docs/joining.md says
+//    why).
+//  - credentials: over TLS with cluster.ca_file and a configured client certificate or api_token,
+//    one kubeconfig for both.
 
 #include <string>
 
@@ -9,9 +16,29 @@
 
 namespace kna::stages {
 
+enum class JoinMode { insecure, token, credentials };
+JoinMode join_mode(const Config& cfg);
+
+// cluster.api_server as the loader resolved it; for a configuration built by hand without it, the
+// insecure port at MASTER_IP.
+std::string api_server_url(const Config& cfg);
+// The CA file the node trusts the API server with: discovery's paths.cluster_ca when joining by
+// pin, else cluster.ca_file ("" over http).
+std::string cluster_ca_file(const Config& cfg);
+// Joining by token: the folder of the kubelet's certificates (its --cert-dir default), the
+// certificate and key it keeps current there, and the kubeconfig it writes once it has one.
+std::string kubelet_cert_dir(const Config& cfg);
+std::string kubelet_client_cert(const Config& cfg);
+std::string kubelet_own_kubeconfig(const Config& cfg);
+
 // JSON (valid YAML; kubelet and kubectl read both), the same bytes for the same configuration.
 std::string kubeconfig_content(const Config& cfg);
 // {paths.kubeconfig, kubeconfig_content, 0600}: it may hold a token.
 WriteFile kubeconfig_file(const Config& cfg);
+// Joining by token: what makes the kubelet's --bootstrap-kubeconfig. Discovery with a pin, or the
+// file written at once naming cluster.ca_file.
+HostStep bootstrap_step(const Config& cfg);
+// What the agent's NodeReady check needs to ask the API server as this node.
+NodeReady node_ready_step(const Config& cfg);
 
 }  // namespace kna::stages

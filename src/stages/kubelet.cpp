@@ -28,11 +28,19 @@ std::vector<std::string> kubelet_flags(const StageContext& ctx, const KubeletPro
   if (profile.allow_privileged) flags.push_back("--allow-privileged");
   switch (profile.api) {
     case KubeletProfile::Api::api_servers:
-      flags.push_back("--api-servers=http://" + cfg.master_ip + ":8080");
+      flags.push_back("--api-servers=" + api_server_url(cfg));
       break;
     case KubeletProfile::Api::kubeconfig:
-      // Mounted at its host path in a container.
-      flags.push_back("--kubeconfig=" + cfg.paths.kubeconfig);
+      // Mounted at their host paths in a container.
+      if (join_mode(cfg) == JoinMode::token) {
+        // The TLS bootstrap: the kubelet asks for its own certificate (into --cert-dir, by
+        // default <root-dir>/pki), writes --kubeconfig naming it, and renews it before it expires.
+        flags.push_back("--bootstrap-kubeconfig=" + cfg.paths.bootstrap_kubeconfig);
+        flags.push_back("--kubeconfig=" + kubelet_own_kubeconfig(cfg));
+        flags.push_back("--rotate-certificates");
+      } else {
+        flags.push_back("--kubeconfig=" + cfg.paths.kubeconfig);
+      }
       if (profile.require_kubeconfig) flags.push_back("--require-kubeconfig");
       break;
   }
@@ -100,7 +108,20 @@ ContainerSpec kubelet_container(const StageContext& ctx, const KubeletProfile& p
       mount_socket_dir(c.mounts, cfg.paths.cri_dockerd_socket);
       break;
   }
-  if (profile.api == KubeletProfile::Api::kubeconfig) mount_file(c, kubeconfig_file(cfg));
+  if (profile.api == KubeletProfile::Api::kubeconfig) {
+    if (join_mode(cfg) == JoinMode::token) {
+      c.mounts.push_back(
+          Mount{cfg.paths.bootstrap_kubeconfig, cfg.paths.bootstrap_kubeconfig, true, ""});
+      if (const auto ca = cluster_ca_file(cfg); !ca.empty())
+        c.mounts.push_back(Mount{ca, ca, true, ""});
+    } else {
+      mount_file(c, kubeconfig_file(cfg));
+      if (const auto ca = cluster_ca_file(cfg); !ca.empty())
+        c.mounts.push_back(Mount{ca, ca, true, ""});
+      for (const auto& file : {cfg.cluster.client_cert_file, cfg.cluster.client_key_file})
+        if (!file.empty()) c.mounts.push_back(Mount{file, file, true, ""});
+    }
+  }
   return c;
 }
 
@@ -115,7 +136,9 @@ Result<StageSpec> build_kubelet(const StageContext& ctx) {
   spec.deps.push_back(Dependency{kStageMainDocker, true});
   if (profile.runtime == KubeletProfile::Runtime::cri_dockerd)
     spec.deps.push_back(Dependency{kStageCriDockerd, true});
-  if (profile.api == KubeletProfile::Api::kubeconfig) spec.prepare.push_back(kubeconfig_file(cfg));
+  if (profile.api == KubeletProfile::Api::kubeconfig)
+    spec.prepare.push_back(join_mode(cfg) == JoinMode::token ? bootstrap_step(cfg)
+                                                             : HostStep{kubeconfig_file(cfg)});
   if (cfg.role == Role::master)
     for (auto& manifest : control_plane_manifests(cfg)) spec.prepare.push_back(std::move(manifest));
   if (ctx.in_container(kStageKubelet)) {
@@ -128,7 +151,7 @@ Result<StageSpec> build_kubelet(const StageContext& ctx) {
   }
   spec.ready = http_probe("http://127.0.0.1:10248/healthz", kTargetKubelet);
   // A healthy kubelet is not yet a node: the API server must list it as Ready.
-  spec.ready.then = NodeReady{"http://" + cfg.master_ip + ":8080", cfg.node_name, cfg.api_token};
+  spec.ready.then = node_ready_step(cfg);
   // Once Ready, the kubelet's own health check stands for the node between two questions to the
   // fleet's shared API server, at most one a minute (docs/architecture.md).
   spec.ready.then_every = Millis{60'000};

@@ -68,6 +68,11 @@ json step_json(const HostStep& step) {
     json operator()(const MakeDirs& d) const {
       return json{{"step", "make_dirs"}, {"dirs", d.dirs}};
     }
+    json operator()(const DiscoverCluster& d) const {
+      return json{{"step", "discover_cluster"},     {"api_server", d.api_server},
+                  {"ca_cert_hash", d.ca_cert_hash}, {"token", d.token.empty() ? "" : "<redacted>"},
+                  {"ca_file", d.ca_file},           {"kubeconfig", d.kubeconfig}};
+    }
   };
   json out = std::visit(Fields{}, step);
   out["description"] = stages::describe_step(step);
@@ -95,7 +100,10 @@ json after_json(const AfterProbe& then) {
       return json{{"step", "node_ready"},
                   {"api_server", n.api_server},
                   {"node_name", n.node_name},
-                  {"token", n.token.empty() ? "" : "<redacted>"}};
+                  {"token", n.token.empty() ? "" : "<redacted>"},
+                  {"ca_file", n.ca_file},
+                  {"client_cert_file", n.client_cert_file},
+                  {"client_key_file", n.client_key_file}};
     }
   };
   json out = std::visit(Fields{}, then);

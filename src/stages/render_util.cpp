@@ -145,6 +145,12 @@ std::string describe_step(const HostStep& step) {
       for (const auto& dir : d.dirs) out += (out.empty() ? "" : ", ") + dir;
       return "create what is missing of " + out;
     }
+    std::string operator()(const DiscoverCluster& d) const {
+      return "fetch cluster-info from " + d.api_server + " over TLS, accept its CA only if it " +
+             "matches " + d.ca_cert_hash + " (and its JWS for the join token), write the CA to " +
+             d.ca_file + " and the bootstrap kubeconfig (CA + join token) to " + d.kubeconfig +
+             " (0600) if they differ";
+    }
   };
   return std::visit(Describe{}, step);
 }
@@ -165,8 +171,15 @@ std::string describe_after(const AfterProbe& then) {
                             : ": first those naming " + first + ", the rest behind it");
     }
     std::string operator()(const NodeReady& n) const {
+      std::string how;
+      if (!n.ca_file.empty()) how += "verified against " + n.ca_file;
+      if (!n.client_cert_file.empty())
+        how += (how.empty() ? "" : ", ") + std::string("as the client certificate ") +
+               n.client_cert_file;
+      if (!n.token.empty())
+        how += (how.empty() ? "" : ", ") + std::string("asked with the bearer token");
       return "the API server " + n.api_server + " lists node " + n.node_name + " as Ready" +
-             (n.token.empty() ? "" : " (asked with the bearer token)");
+             (how.empty() ? "" : " (" + how + ")");
     }
   };
   return std::visit(Describe{}, then);

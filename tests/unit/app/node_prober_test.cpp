@@ -102,7 +102,7 @@ TEST_F(NodeProberTest, AsksTheStepsApiServerAboutTheStepsNodeWithItsToken) {
     return {404, "{}"};
   });
   ProbeSpec spec = probe();
-  spec.then = NodeReady{api.endpoint(), "b7e2c41d", "s3cr3t"};
+  spec.then = NodeReady{api.endpoint(), "b7e2c41d", "s3cr3t", "", "", ""};
   base.set_ok(test::FakeProber::target(spec));
   const ProbeResult result = check(spec);
   EXPECT_TRUE(result.ok) << result.detail;

@@ -43,7 +43,7 @@ TEST(CaPin, Is64HexDigitsAfterSha256) {
   auto pin = parse_ca_pin("sha256:" + digits);
   ASSERT_TRUE(pin) << pin.error().message;
   EXPECT_EQ(pin.value(), std::string(64, 'a'));
-  for (const std::string bad : {digits, "sha1:" + digits, "sha256:" + digits.substr(1),
+  for (const std::string& bad : {digits, "sha1:" + digits, "sha256:" + digits.substr(1),
                                 "sha256:" + digits.substr(1) + "g"}) {
     auto p = parse_ca_pin(bad);
     ASSERT_FALSE(p) << bad;

@@ -159,7 +159,7 @@ TEST_F(SupervisorProbe, TheBackoffOfOutsideFailuresFollowsTheRandomSource) {
 class SupervisorStep : public SupervisorTest {
  protected:
   void start_with(Millis then_every) {
-    add("a").ready.then = NodeReady{"http://10.9.0.1:8080", "w1", ""};
+    add("a").ready.then = NodeReady{"http://10.9.0.1:8080", "w1", "", "", "", ""};
     specs.back().ready.then_every = then_every;
     add("b", {{"a"}});
     automatic();

@@ -73,7 +73,7 @@ TEST(HostSteps, ContainerisedKubeletWritesItsKubeconfigAndSharesItsRoot) {
               {"/sys", "/var/run", "/var/lib/docker", "/var/lib/kubelet", "/var/log/containers"}},
       }));
   EXPECT_EQ(spec.ready.then,
-            (AfterProbe{NodeReady{"http://192.168.1.50:8080", "node-1", "s3cr3t"}}));
+            (AfterProbe{NodeReady{"http://192.168.1.50:8080", "node-1", "s3cr3t", "", "", ""}}));
 }
 
 TEST(HostSteps, MasterKubeletWritesTheManifestsToo) {

@@ -142,7 +142,8 @@ TEST(Kubelet, IsReadyWhenHealthzAnswersAndTheNodeIsReadyInTheApiServer) {
     EXPECT_EQ(ready.url, "http://127.0.0.1:10248/healthz");
     EXPECT_EQ(ready.unix_socket, "");
     EXPECT_EQ(ready.body_contains, "");
-    EXPECT_EQ(ready.then, (AfterProbe{NodeReady{"http://192.168.1.50:8080", "node-1", ""}}));
+    EXPECT_EQ(ready.then,
+              (AfterProbe{NodeReady{"http://192.168.1.50:8080", "node-1", "", "", "", ""}}));
   }
 }
 

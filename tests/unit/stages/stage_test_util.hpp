@@ -53,6 +53,9 @@ inline void PrintTo(const DeleteStaleBridge& b, std::ostream* os) {
 inline void PrintTo(const MakeDirs& d, std::ostream* os) {
   *os << stages::describe_step(d);
 }
+inline void PrintTo(const DiscoverCluster& d, std::ostream* os) {
+  *os << stages::describe_step(d);
+}
 inline void PrintTo(const StoreFlannelConfig& s, std::ostream* os) {
   *os << stages::describe_after(s);
 }
