@@ -14,6 +14,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "clients/cluster_discovery.hpp"
+#include "support/fake_cluster_info.hpp"
+
 namespace kna::app {
 namespace {
 
@@ -118,6 +121,37 @@ TEST(BridgeIsStale, OnlyAnExistingLinkWithoutTheWantedAddress) {
 TEST(DeleteStaleBridge, AMissingLinkIsLeftAlone) {
   // No root needed: a link that does not exist is never deleted.
   EXPECT_TRUE(delete_stale_bridge("main-docker", DeleteStaleBridge{"kna-none0", "10.1.33.1/24"}));
+}
+
+// Joining by token and pin: discovery writes the CA and the bootstrap kubeconfig (0600); a
+// restart whose files match asks the API server nothing; another pin asks again.
+TEST_F(HostSteps, DiscoveryWritesTheCaAndBootstrapKubeconfigOnceAndAsksAgainForAnotherPin) {
+  if (!test::pki().skip_reason.empty()) GTEST_SKIP() << test::pki().skip_reason;
+  ASSERT_TRUE(test::pki().made) << "openssl could not make the test certificates";
+  auto server = std::make_unique<test::FakeApiServer>();
+  server->serve_ca("ca.crt", {test::kToken});
+  const DiscoverCluster step{server->url(), test::pki().pin("ca.crt"), test::kToken,
+                             (dir / "state" / "cluster-ca.crt").string(),
+                             (dir / "state" / "bootstrap-kubeconfig").string()};
+  ASSERT_TRUE(discover_cluster("kubelet", step));
+  const std::string ca = test::slurp(test::pki().path("ca.crt"));
+  EXPECT_EQ(read(step.ca_file), ca);
+  EXPECT_EQ(stat_of(step.ca_file).st_mode & 07777, 0600u);
+  EXPECT_EQ(read(step.kubeconfig), bootstrap_kubeconfig(server->url(), ca, test::kToken));
+  EXPECT_EQ(stat_of(step.kubeconfig).st_mode & 07777, 0600u);
+  EXPECT_FALSE(fs::exists(step.ca_file + ".candidate"));
+
+  const std::string url = server->url();
+  server.reset();  // nobody answers now
+  DiscoverCluster again = step;
+  again.api_server = url;
+  EXPECT_TRUE(discover_cluster("kubelet", again)) << "the files match: nothing is asked";
+
+  again.ca_cert_hash = test::pki().pin("other-ca.crt");
+  auto refused = discover_cluster("kubelet", again);
+  ASSERT_FALSE(refused);
+  EXPECT_THAT(refused.error().message, HasSubstr("is not reachable"));
+  EXPECT_EQ(read(step.ca_file), ca) << "a failed discovery keeps what was accepted before";
 }
 
 }  // namespace
