@@ -41,24 +41,38 @@ json api_versions(const std::string& public_address) {
 }
 
 json core_v1_resources() {
-  return json{{"kind", "APIResourceList"},
-              {"groupVersion", "v1"},
-              {"resources",
-               {{{"name", "nodes"},
-                 {"singularName", "node"},
-                 {"namespaced", false},
-                 {"kind", "Node"},
-                 {"verbs", {"create", "delete", "get", "list", "patch", "update"}},
-                 {"shortNames", {"no"}}},
-                {{"name", "nodes/status"},
-                 {"singularName", ""},
-                 {"namespaced", false},
-                 {"kind", "Node"},
-                 {"verbs", {"get", "patch", "update"}}}}}};
+  const auto resource = [](const char* name, const char* singular, bool namespaced,
+                           const char* kind, json verbs, json short_names) {
+    json r{{"name", name},
+           {"singularName", singular},
+           {"namespaced", namespaced},
+           {"kind", kind},
+           {"verbs", std::move(verbs)}};
+    if (!short_names.empty()) r["shortNames"] = std::move(short_names);
+    return r;
+  };
+  const json read_write{"create", "delete", "get", "list", "update"};
+  // Nodes first: what the stand-in was first written for, and what its tests look up.
+  return json{
+      {"kind", "APIResourceList"},
+      {"groupVersion", "v1"},
+      {"resources",
+       {resource("nodes", "node", false, "Node",
+                 {"create", "delete", "get", "list", "patch", "update"}, {"no"}),
+        resource("nodes/status", "", false, "Node", {"get", "patch", "update"}, json::array()),
+        resource("configmaps", "configmap", true, "ConfigMap", read_write, {"cm"}),
+        resource("namespaces", "namespace", false, "Namespace", {"get", "list"}, {"ns"}),
+        resource("secrets", "secret", true, "Secret", read_write, json::array())}}};
 }
 
 json api_groups() {
-  return json{{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", json::array()}};
+  const json version{{"groupVersion", "certificates.k8s.io/v1"}, {"version", "v1"}};
+  return json{{"kind", "APIGroupList"},
+              {"apiVersion", "v1"},
+              {"groups",
+               {{{"name", "certificates.k8s.io"},
+                 {"versions", {version}},
+                 {"preferredVersion", version}}}}};
 }
 
 }  // namespace kna::standins::apiserver

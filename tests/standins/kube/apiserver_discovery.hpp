@@ -1,6 +1,7 @@
 #pragma once
-// Version and API discovery documents of the kube-apiserver stand-in: only core/v1 nodes, in the
-// legacy (unaggregated) discovery format that every kubectl understands.
+// Version and API discovery documents of the kube-apiserver stand-in: core/v1 nodes, configmaps,
+// namespaces and secrets, and certificates.k8s.io/v1 (apiserver_resources.cpp serves that group's
+// own documents), in the legacy (unaggregated) discovery format that every kubectl understands.
 
 #include <string>
 
@@ -14,7 +15,7 @@ nlohmann::json version_info(const std::string& git_version);
 nlohmann::json api_versions(const std::string& public_address);
 // GET /api/v1: APIResourceList.
 nlohmann::json core_v1_resources();
-// GET /apis: APIGroupList, no groups.
+// GET /apis: APIGroupList, certificates.k8s.io only.
 nlohmann::json api_groups();
 
 }  // namespace kna::standins::apiserver

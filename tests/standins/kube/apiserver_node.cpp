@@ -49,6 +49,8 @@ std::optional<Clock::time_point> parse_time(const std::string& text) {
   }
   const std::time_t utc = timegm(&tm);
   if (utc == -1) return std::nullopt;
+  // Past 2262 a nanosecond clock overflows: such a time is "never" (a token's expiration).
+  if (utc - offset >= Clock::to_time_t(Clock::time_point::max())) return Clock::time_point::max();
   return Clock::from_time_t(utc - offset);
 }
 

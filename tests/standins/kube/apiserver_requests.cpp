@@ -100,14 +100,16 @@ std::size_t request_log_capacity_from_env() {
   return static_cast<std::size_t>(*value);
 }
 
-void install_request_log(httplib::Server& server, RequestLog& log) {
-  server.set_pre_routing_handler([&log](const httplib::Request& req, httplib::Response&) {
-    if (req.path != kRequestLogPath) {
-      log.record(RequestRecord{unix_ms_now(), req.get_header_value("User-Agent"), req.remote_addr,
-                               req.method, logged_path(req)});
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
+void install_request_log(httplib::Server& server, RequestLog& log, PreRouting then) {
+  server.set_pre_routing_handler(
+      [&log, then = std::move(then)](const httplib::Request& req, httplib::Response& res) {
+        if (req.path != kRequestLogPath) {
+          log.record(RequestRecord{unix_ms_now(), req.get_header_value("User-Agent"),
+                                   req.remote_addr, req.method, logged_path(req)});
+        }
+        if (then && then(req, res)) return httplib::Server::HandlerResponse::Handled;
+        return httplib::Server::HandlerResponse::Unhandled;
+      });
   server.Get(kRequestLogPath, [&log](const httplib::Request& req, httplib::Response& res) {
     std::int64_t bounds[2] = {0, std::numeric_limits<std::int64_t>::max()};
     const char* names[2] = {"since_ms", "until_ms"};

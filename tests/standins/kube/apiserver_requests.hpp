@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <string>
@@ -14,7 +15,9 @@
 
 namespace httplib {
 class Server;
-}
+struct Request;
+struct Response;
+}  // namespace httplib
 
 namespace kna::standins::apiserver {
 
@@ -57,7 +60,10 @@ std::size_t request_log_capacity_from_env();
 
 // Records every request `server` receives into `log`, except GET /standin/requests, which it
 // serves (?since_ms=N&until_ms=M, both optional). Call before the routes that match everything.
-// `log` must outlive `server`.
-void install_request_log(httplib::Server& server, RequestLog& log);
+// `log` must outlive `server`. `then`, when given, runs next on every request (the secure port's
+// authentication and authorization: cpp-httplib has one pre-routing handler); true when it has
+// answered the request itself.
+using PreRouting = std::function<bool(const httplib::Request&, httplib::Response&)>;
+void install_request_log(httplib::Server& server, RequestLog& log, PreRouting then = nullptr);
 
 }  // namespace kna::standins::apiserver

@@ -16,25 +16,6 @@ ApiError storage_error(const EtcdError& e) {
   return ApiError{500, "InternalError", "Internal error occurred: " + e.message, ""};
 }
 
-std::string random_uid() {
-  static std::mt19937_64 random{std::random_device{}()};
-  static std::mutex mutex;
-  std::lock_guard lock(mutex);
-  const auto hi = random();
-  const auto lo = random();
-  // Version 4, variant 1 (RFC 4122), as Kubernetes' uuid.NewUUID.
-  return fmt::format("{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff,
-                     hi & 0xfff, 0x8000 | (lo >> 48 & 0x3fff), lo & 0xffffffffffffULL);
-}
-
-std::string random_suffix() {
-  static const char kAlphabet[] = "bcdfghjklmnpqrstvwxz2456789";
-  std::random_device random;
-  std::string out;
-  for (int i = 0; i < 5; ++i) out += kAlphabet[random() % (sizeof(kAlphabet) - 1)];
-  return out;
-}
-
 // What goes to etcd: no resourceVersion (it is the key's revision) and no namespace (nodes are
 // cluster-scoped).
 std::string stored_text(json node) {
@@ -61,6 +42,25 @@ ApiError not_found(const std::string& name) {
 
 ApiError bad_request(const std::string& message) {
   return ApiError{400, "BadRequest", message, ""};
+}
+
+std::string random_uid() {
+  static std::mt19937_64 random{std::random_device{}()};
+  static std::mutex mutex;
+  std::lock_guard lock(mutex);
+  const auto hi = random();
+  const auto lo = random();
+  // Version 4, variant 1 (RFC 4122), as Kubernetes' uuid.NewUUID.
+  return fmt::format("{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff,
+                     hi & 0xfff, 0x8000 | (lo >> 48 & 0x3fff), lo & 0xffffffffffffULL);
+}
+
+std::string random_suffix() {
+  static const char kAlphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+  std::random_device random;
+  std::string out;
+  for (int i = 0; i < 5; ++i) out += kAlphabet[random() % (sizeof(kAlphabet) - 1)];
+  return out;
 }
 
 NodeStore::NodeStore(const EtcdOptions& etcd, std::string prefix)

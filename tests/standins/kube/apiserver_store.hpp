@@ -42,6 +42,11 @@ class ApiResult {
 ApiError not_found(const std::string& name);
 ApiError bad_request(const std::string& message);
 
+// A metadata.uid (a version 4 UUID, as Kubernetes' uuid.NewUUID).
+std::string random_uid();
+// The 5 characters that metadata.generateName gets, from Kubernetes' alphabet.
+std::string random_suffix();
+
 // Which part of a node a write changes: PUT/PATCH on nodes/NAME keep the stored status, on
 // nodes/NAME/status they change only the status.
 enum class NodePart { main, status };

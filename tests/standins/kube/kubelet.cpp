@@ -1,8 +1,13 @@
 // A stand-in for the kubelet (not the real program), written for kube-node-agent's tests and demo.
-// It takes the real kubelet's flags as its version has them, registers the node with the API
-// server and keeps its Ready condition fresh, serves /healthz, and runs static pods from a
-// manifest folder as Docker containers. It runs no API-scheduled pods, volumes or probes.
+// It takes the real kubelet's flags as its version has them, gets a client certificate by TLS
+// bootstrap (--bootstrap-kubeconfig), registers the node with the API server and keeps its Ready
+// condition fresh, serves /healthz, and runs static pods from a manifest folder as Docker
+// containers. It runs no API-scheduled pods, volumes or probes, and rotates no certificates.
 
+#include <signal.h>
+
+#include <cerrno>
+#include <ctime>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -13,6 +18,7 @@
 
 #include "clients/docker_client.hpp"
 #include "kube/components.hpp"
+#include "kube/kubelet_bootstrap.hpp"
 #include "kube/kubelet_node.hpp"
 #include "kube/kubelet_pods.hpp"
 #include "kube/standin_api.hpp"
@@ -27,6 +33,9 @@ struct KubeletFlags {
   std::string api_servers;
   std::string kubeconfig;
   bool require_kubeconfig{false};
+  std::string bootstrap_kubeconfig;
+  std::string cert_dir;  // the version's default when empty (cert_dir())
+  bool rotate_certificates{false};
   std::string config;  // static pod folder until v1.10, then a KubeletConfiguration file
   std::string pod_manifest_path;
   bool allow_privileged{false};
@@ -49,6 +58,11 @@ void add_flags(StandinCli& cli, KubeletFlags& f) {
   cli.option("--api-servers", f.api_servers, until(8));
   cli.flag("--require-kubeconfig", f.require_kubeconfig, {4, 10});
   cli.option("--kubeconfig", f.kubeconfig, since(4));
+  // --experimental-bootstrap-kubeconfig from v1.4; renamed in v1.7, the old name gone in v1.23.
+  cli.option("--experimental-bootstrap-kubeconfig", f.bootstrap_kubeconfig, {4, 23});
+  cli.option("--bootstrap-kubeconfig", f.bootstrap_kubeconfig, since(7));
+  cli.option("--cert-dir", f.cert_dir);
+  cli.flag("--rotate-certificates", f.rotate_certificates, since(8));
   cli.option("--config", f.config);
   cli.option("--pod-manifest-path", f.pod_manifest_path, since(5));
   cli.flag("--allow-privileged", f.allow_privileged, until(15));
@@ -93,6 +107,32 @@ Result<std::string> manifest_dir(const StandinCli& cli, const KubeletFlags& f) {
   return path != j.end() && path->is_string() ? path->get<std::string>() : std::string();
 }
 
+// --cert-dir: /var/run/kubernetes by default until v1.10 (kubeadm passed /var/lib/kubelet/pki),
+// /var/lib/kubelet/pki since.
+std::string cert_dir(const StandinCli& cli, const KubeletFlags& f) {
+  if (!f.cert_dir.empty()) return f.cert_dir;
+  return cli.at_least(10) ? "/var/lib/kubelet/pki" : "/var/run/kubernetes";
+}
+
+// Waits up to `timeout` for SIGTERM or SIGINT (blocked in every thread); its number, or 0.
+int exit_signal_within(std::chrono::milliseconds timeout) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return 0;
+    timespec ts{static_cast<std::time_t>(left.count() / 1'000'000'000),
+                static_cast<long>(left.count() % 1'000'000'000)};
+    const int sig = sigtimedwait(&set, nullptr, &ts);
+    if (sig > 0) return sig;
+    if (errno != EINTR) return 0;
+  }
+}
+
 // The dockerd socket the static pods run in; nullopt when the kubelet speaks CRI, which the
 // stand-in cannot.
 std::optional<std::string> docker_socket(const StandinCli& cli, const KubeletFlags& f) {
@@ -128,6 +168,34 @@ int kubelet_main(int argc, char** argv) {
   KubeletFlags f;
   add_flags(cli, f);
   if (auto code = cli.parse(argc, argv)) return *code;
+  const auto node = node_identity(f.hostname_override, f.node_ip, f.address, cli.version());
+
+  if (!f.bootstrap_kubeconfig.empty()) {
+    if (f.kubeconfig.empty()) {
+      spdlog::error(
+          "--bootstrap-kubeconfig needs --kubeconfig: the file the bootstrapped credentials are "
+          "written to");
+      return 1;
+    }
+    if (f.rotate_certificates)
+      spdlog::info("--rotate-certificates: the stand-in does not rotate its client certificate");
+    int signal = 0;
+    const StopWait wait = [&](std::chrono::milliseconds timeout) {
+      signal = exit_signal_within(timeout);
+      return signal != 0;
+    };
+    const BootstrapOptions options{f.kubeconfig, f.bootstrap_kubeconfig, cert_dir(cli, f),
+                                   node.name, standin_user_agent("kubelet", cli.version())};
+    const auto done = bootstrap_client_certificate(options, wait);
+    if (!done) {
+      spdlog::error("failed to run Kubelet: {}", done.error().message);
+      return 1;
+    }
+    if (done.value() == Bootstrap::stopped) {
+      spdlog::info("Exiting on signal {} during the TLS bootstrap", signal);
+      return 0;
+    }
+  }
 
   std::optional<ApiServer> api;
   if (!f.kubeconfig.empty()) {
@@ -147,7 +215,6 @@ int kubelet_main(int argc, char** argv) {
     spdlog::error("{}", manifests.error().message);
     return 1;
   }
-  const auto node = node_identity(f.hostname_override, f.node_ip, f.address, cli.version());
   spdlog::info("Kubelet stand-in {} for node {} ({})", cli.version(), node.name, node.internal_ip);
 
   StopFlag stop;

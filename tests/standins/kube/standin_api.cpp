@@ -2,9 +2,11 @@
 
 #include <sys/utsname.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string_view>
@@ -13,7 +15,9 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "clients/etcd_encoding.hpp"
 #include "kube/standin_process.hpp"
+#include "kube/standin_tls.hpp"
 
 namespace kna::standins {
 
@@ -79,6 +83,56 @@ std::string shortened(std::string text) {
   return text;
 }
 
+// A kubeconfig path as client-go resolves it: relative to the kubeconfig's folder.
+std::string resolved(const std::string& file, const std::filesystem::path& folder) {
+  if (file.empty() || file.front() == '/') return file;
+  return (folder / file).string();
+}
+
+// The base64 field obj[key] decoded ("" when absent); `problem` says why when it is not base64.
+std::string decoded(const json& obj, const char* key, std::string& problem) {
+  const std::string text = string_at(obj, key);
+  if (text.empty()) return "";
+  auto bytes = etcd::base64_decode(text);
+  if (!bytes && problem.empty()) problem = std::string(key) + " is not base64";
+  return bytes ? *bytes : "";
+}
+
+// The bearer token: the kubeconfig's, else its tokenFile's first line (read at each request, as
+// client-go rereads it); "" without either.
+Result<std::string> bearer_token(const ApiServer& server) {
+  if (!server.token.empty() || server.token_file.empty()) return server.token;
+  std::ifstream in(server.token_file);
+  if (!in) return Error{"cannot read tokenFile " + server.token_file + ": " + std::strerror(errno)};
+  std::string token;
+  std::getline(in, token);
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  return token;
+}
+
+// One request to the API server, over TLS for an https URL. `send` takes the client (httplib's
+// plain or TLS one) and the headers.
+template <typename Send>
+ApiReply call(const ApiServer& server, const std::string& user_agent, Send send) {
+  auto token = bearer_token(server);
+  if (!token) return ApiReply{0, {}, token.error().message};
+  const auto h = headers(token.value(), user_agent);
+  if (server.url.rfind("https://", 0) != 0) {
+    httplib::Client client(scheme_host_port(server.url));
+    client.set_connection_timeout(std::chrono::seconds(2));
+    client.set_read_timeout(std::chrono::seconds(5));
+    return reply_of(send(client, h));
+  }
+  auto tls = TlsClient::open(server);
+  if (!tls) return ApiReply{0, {}, tls.error().message};
+  auto& client = tls.value()->http();
+  client.set_connection_timeout(std::chrono::seconds(2));
+  client.set_read_timeout(std::chrono::seconds(5));
+  auto res = send(client, h);
+  if (res) return ApiReply{res->status, res->body, {}};
+  return ApiReply{0, {}, tls.value()->failure(res.error())};
+}
+
 }  // namespace
 
 Result<ApiServer> read_kubeconfig(const std::string& path) {
@@ -94,14 +148,41 @@ Result<ApiServer> read_kubeconfig(const std::string& path) {
   if (current.empty() || context == nullptr)
     return Error{"kubeconfig " + path + ": current-context '" + current + "' is not defined"};
   const json ctx = context->value("context", json::object());
-  const json* cluster = named(config, "clusters", string_at(ctx, "cluster"));
-  const std::string url =
-      cluster != nullptr ? string_at(cluster->value("cluster", json::object()), "server") : "";
+  const json* cluster_entry = named(config, "clusters", string_at(ctx, "cluster"));
+  const json cluster =
+      cluster_entry != nullptr ? cluster_entry->value("cluster", json::object()) : json::object();
+  const std::string url = string_at(cluster, "server");
   if (url.empty())
     return Error{"kubeconfig " + path + ": the cluster of context '" + current + "' has no server"};
-  ApiServer server{trimmed_url(url), {}};
-  if (const json* user = named(config, "users", string_at(ctx, "user")))
-    server.token = string_at(user->value("user", json::object()), "token");
+  ApiServer server;
+  server.url = trimmed_url(url);
+  const auto fail = [&](const std::string& why) {
+    return Error{"kubeconfig " + path + ": " + why};
+  };
+  const auto relative_to = std::filesystem::path(path).parent_path();
+  std::string problem;
+  server.ca_file = resolved(string_at(cluster, "certificate-authority"), relative_to);
+  server.ca_pem = decoded(cluster, "certificate-authority-data", problem);
+  const auto insecure = cluster.find("insecure-skip-tls-verify");
+  server.insecure_skip_tls_verify =
+      insecure != cluster.end() && insecure->is_boolean() && insecure->get<bool>();
+  if (server.insecure_skip_tls_verify && server.has_ca())
+    return fail(
+        "specifying a root certificates file with the insecure flag is not allowed "
+        "(certificate-authority and insecure-skip-tls-verify)");
+  if (const json* user_entry = named(config, "users", string_at(ctx, "user"))) {
+    const json user = user_entry->value("user", json::object());
+    server.token = string_at(user, "token");
+    server.token_file = resolved(string_at(user, "tokenFile"), relative_to);
+    server.client_cert_file = resolved(string_at(user, "client-certificate"), relative_to);
+    server.client_key_file = resolved(string_at(user, "client-key"), relative_to);
+    server.client_cert_pem = decoded(user, "client-certificate-data", problem);
+    server.client_key_pem = decoded(user, "client-key-data", problem);
+  }
+  if (!problem.empty()) return fail(problem);
+  const bool has_key = !server.client_key_file.empty() || !server.client_key_pem.empty();
+  if (server.has_client_cert() != has_key)
+    return fail("client-certificate and client-key must both be given, or neither");
   return server;
 }
 
@@ -125,30 +206,21 @@ std::string first_url(const std::string& urls) {
 }
 
 ApiReply ApiClient::get(const std::string& path) const {
-  httplib::Client client(scheme_host_port(server_.url));
-  client.set_connection_timeout(std::chrono::seconds(2));
-  client.set_read_timeout(std::chrono::seconds(5));
-  auto res = client.Get(path.c_str(), headers(server_.token, user_agent_));
-  return reply_of(res);
+  return call(server_, user_agent_,
+              [&](auto& client, const httplib::Headers& h) { return client.Get(path.c_str(), h); });
 }
 
 ApiReply ApiClient::post(const std::string& path, const std::string& body) const {
-  httplib::Client client(scheme_host_port(server_.url));
-  client.set_connection_timeout(std::chrono::seconds(2));
-  client.set_read_timeout(std::chrono::seconds(5));
-  auto res =
-      client.Post(path.c_str(), headers(server_.token, user_agent_), body, "application/json");
-  return reply_of(res);
+  return call(server_, user_agent_, [&](auto& client, const httplib::Headers& h) {
+    return client.Post(path.c_str(), h, body, "application/json");
+  });
 }
 
 ApiReply ApiClient::patch(const std::string& path, const std::string& body,
                           const std::string& content_type) const {
-  httplib::Client client(scheme_host_port(server_.url));
-  client.set_connection_timeout(std::chrono::seconds(2));
-  client.set_read_timeout(std::chrono::seconds(5));
-  auto res =
-      client.Patch(path.c_str(), headers(server_.token, user_agent_), body, content_type.c_str());
-  return reply_of(res);
+  return call(server_, user_agent_, [&](auto& client, const httplib::Headers& h) {
+    return client.Patch(path.c_str(), h, body, content_type.c_str());
+  });
 }
 
 bool ApiReachability::record(const ApiReply& reply, const std::string& what) {

@@ -11,13 +11,27 @@ namespace kna::standins {
 
 class StopFlag;
 
+// Where the API server is and how to authenticate to it: client-go's rest.Config, the parts the
+// stand-ins use. TLS applies to an https URL only.
 struct ApiServer {
-  std::string url;    // "http://10.9.0.1:8080", no trailing slash
-  std::string token;  // sent as "Authorization: Bearer …" when set
+  std::string url;         // "http://10.9.0.1:8080", "https://10.9.0.1:6443", no trailing slash
+  std::string token;       // sent as "Authorization: Bearer …" when set
+  std::string token_file;  // read at each request when `token` is empty (kubeconfig tokenFile)
+  std::string ca_file;     // PEM bundle the server's certificate must chain to
+  std::string ca_pem;      // or the bundle itself (certificate-authority-data, decoded)
+  bool insecure_skip_tls_verify{false};           // never verify the server (nothing else skips it)
+  std::string client_cert_file, client_key_file;  // PEM files, presented to the server
+  std::string client_cert_pem, client_key_pem;    // or the PEM itself (…-data, decoded)
+
+  bool has_client_cert() const { return !client_cert_file.empty() || !client_cert_pem.empty(); }
+  bool has_ca() const { return !ca_file.empty() || !ca_pem.empty(); }
 };
 
-// The server and token of the current context of a kubeconfig file. The stand-ins read JSON only
-// (what kube-node-agent writes); the real programs also read YAML.
+// The server and credentials of the current context of a kubeconfig file: server,
+// certificate-authority(-data), insecure-skip-tls-verify, token, tokenFile,
+// client-certificate(-data), client-key(-data). Relative paths are relative to the kubeconfig's
+// folder, as client-go resolves them. The stand-ins read JSON only (what kube-node-agent writes);
+// the real programs also read YAML.
 Result<ApiServer> read_kubeconfig(const std::string& path);
 // The first of a comma-separated list of URLs (--api-servers), without a trailing slash.
 std::string first_url(const std::string& urls);
@@ -37,12 +51,15 @@ std::string go_arch();
 std::string standin_user_agent(const std::string& component, const std::string& version);
 
 // One connection per call, short timeouts: callers poll, so a slow answer is just a failed poll.
-// Every request carries `user_agent` (standin_user_agent).
+// Every request carries `user_agent` (standin_user_agent). An https URL is spoken over TLS: the
+// server verified against the CA (unless insecure-skip-tls-verify), the client certificate
+// presented when there is one; a TLS failure is an ApiReply with status 0 and the reason.
 class ApiClient {
  public:
   ApiClient(ApiServer server, std::string user_agent)
       : server_(std::move(server)), user_agent_(std::move(user_agent)) {}
   const std::string& url() const { return server_.url; }
+  const ApiServer& server() const { return server_; }
 
   ApiReply get(const std::string& path) const;
   ApiReply post(const std::string& path, const std::string& json) const;
