@@ -107,10 +107,11 @@ std::string bootstrap_kubeconfig(const std::string& server, const std::string& c
   const Json config{
       {"apiVersion", "v1"},
       {"kind", "Config"},
-      {"clusters", Json::array({{{"name", "cluster"},
-                                 {"cluster",
-                                  {{"server", server},
-                                   {"certificate-authority-data", etcd::base64_encode(ca_pem)}}}}})},
+      {"clusters",
+       Json::array({{{"name", "cluster"},
+                     {"cluster",
+                      {{"server", server},
+                       {"certificate-authority-data", etcd::base64_encode(ca_pem)}}}}})},
       {"users",
        Json::array({{{"name", "tls-bootstrap-token-user"}, {"user", {{"token", token}}}}})},
       {"contexts",
@@ -172,8 +173,8 @@ Result<std::string> discover_cluster(const DiscoveryRequest& r) {
                       token.value().id, kNewToken)};
     if (auto ok = verify_detached_jws(it->second, info.value().kubeconfig, token.value()); !ok)
       return Error{
-          fmt::format("cluster-info's signature for token id {} does not match the join "
-                      "token's secret ({}); check the token or {}",
+          fmt::format("the API server refused the join token: cluster-info's signature for "
+                      "token id {} does not match the token's secret ({}); check the token or {}",
                       token.value().id, ok.error().message, kNewToken)};
   }
 

@@ -91,7 +91,10 @@ TEST_F(Discovery, ASignatureMadeWithAnotherSecretIsRefused) {
   server_->serve_ca("ca.crt", {"abcdef.ffffffffffffffff"});
   auto ca = discover_cluster(request(pki().pin("ca.crt")));
   ASSERT_FALSE(ca);
-  EXPECT_THAT(ca.error().message, HasSubstr("signature for token id abcdef does not match"));
+  EXPECT_THAT(
+      ca.error().message,
+      HasSubstr("the API server refused the join token: cluster-info's signature for token id "
+                "abcdef does not match"));
 }
 
 TEST_F(Discovery, NoClusterInfoSaysWhatToDo) {
