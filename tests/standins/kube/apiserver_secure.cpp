@@ -1,6 +1,7 @@
 // The secure port of the kube-apiserver stand-in: cpp-httplib's SSLServer set up with OpenSSL.
 
 #include "kube/apiserver_secure.hpp"
+#include "kube/standin_tls.hpp"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -19,15 +20,6 @@
 namespace kna::standins::apiserver {
 
 namespace {
-
-std::string openssl_error() {
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown OpenSSL error";
-  char buffer[256];
-  ERR_error_string_n(code, buffer, sizeof(buffer));
-  return buffer;
-}
 
 std::vector<std::string> split_modes(const std::string& flag) {
   std::vector<std::string> modes;

@@ -1,4 +1,5 @@
 #include "kube/kubelet_pki.hpp"
+#include "kube/standin_tls.hpp"
 
 #include <memory>
 
@@ -31,14 +32,6 @@ std::string text_of(BIO* bio) {
   char* data = nullptr;
   const long size = BIO_ctrl(bio, BIO_CTRL_INFO, 0, &data);
   return size > 0 && data != nullptr ? std::string(data, static_cast<std::size_t>(size)) : "";
-}
-
-// OpenSSL's reason for the last failure, for error messages.
-std::string openssl_error() {
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  const char* reason = code != 0 ? ERR_reason_error_string(code) : nullptr;
-  return reason != nullptr ? reason : "unknown OpenSSL error";
 }
 
 }  // namespace

@@ -19,6 +19,9 @@ namespace kna::standins {
 
 struct ApiServer;
 
+// OpenSSL's reason for its last failure (the error queue emptied), for error messages.
+std::string openssl_error();
+
 // host and port of an https URL ("https://[::1]:6443/x" → "::1", 6443; 443 when not given).
 struct HostPort {
   std::string host;

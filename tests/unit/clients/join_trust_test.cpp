@@ -44,7 +44,7 @@ TEST(CaPin, Is64HexDigitsAfterSha256) {
   ASSERT_TRUE(pin) << pin.error().message;
   EXPECT_EQ(pin.value(), std::string(64, 'a'));
   for (const std::string& bad : {digits, "sha1:" + digits, "sha256:" + digits.substr(1),
-                                "sha256:" + digits.substr(1) + "g"}) {
+                                 "sha256:" + digits.substr(1) + "g"}) {
     auto p = parse_ca_pin(bad);
     ASSERT_FALSE(p) << bad;
     EXPECT_THAT(p.error().message, HasSubstr("64 hex digits")) << bad;
