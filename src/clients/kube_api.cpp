@@ -91,8 +91,11 @@ Result<std::pair<int, std::string>> KubeApiClient::get(const std::string& path) 
   if (!res) {
     std::string why = describe_http_error(res.error(), timeout_);
     if (res.error() == httplib::Error::SSLServerVerification)
-      why += fmt::format(": the server's certificate does not verify against {} ({})", tls_.ca_file,
-                         X509_verify_cert_error_string(client.get_openssl_verify_result()));
+      why += fmt::format(
+          ": the server's certificate does not verify against {} ({}); if the cluster's CA was "
+          "replaced, give the node the new one (cluster.ca_cert_hash with a join token, or "
+          "cluster.ca_file)",
+          tls_.ca_file, X509_verify_cert_error_string(client.get_openssl_verify_result()));
     else if (res.error() == httplib::Error::SSLLoadingCerts)
       why += fmt::format(": cannot load {}", tls_.ca_file.empty()
                                                  ? tls_.client_cert_file

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "clients/join_trust.hpp"
+#include "clients/kube_api.hpp"
 #include "support/fake_cluster_info.hpp"
 
 namespace kna {
@@ -104,6 +105,19 @@ TEST_F(Discovery, NoClusterInfoSaysWhatToDo) {
   ASSERT_FALSE(ca);
   EXPECT_THAT(ca.error().message, HasSubstr("no cluster-info ConfigMap"));
   EXPECT_THAT(ca.error().message, HasSubstr("cluster.ca_file"));
+}
+
+// The cluster's CA replaced on the master: a node still holding the old one is told what failed
+// and what to do.
+TEST_F(Discovery, ACaReplacedOnTheServerIsReportedByTheApiClient) {
+  server_->serve_ca("ca.crt");
+  const KubeApiClient old_ca(server_->url(), kToken, Millis{3'000}, "test",
+                             ApiTls{pki().path("other-ca.crt"), "", ""});
+  auto node = old_ca.get_node("node-1");
+  ASSERT_FALSE(node);
+  EXPECT_THAT(node.error().message, HasSubstr("the server's certificate does not verify against " +
+                                              pki().path("other-ca.crt")));
+  EXPECT_THAT(node.error().message, HasSubstr("if the cluster's CA was replaced"));
 }
 
 TEST(KubeconfigCluster, ReadsKubeadmsYamlAndJson) {
