@@ -16,6 +16,7 @@
 
 #include "app/check_internal.hpp"
 #include "kna/catalogue.hpp"
+#include "stages/kubeconfig.hpp"
 
 namespace kna::app {
 
@@ -238,7 +239,8 @@ std::vector<WantedPort> master_ports_of(const Config& cfg) {
   const auto running = running_stages(cfg);
   std::vector<WantedPort> out;
   if (running.contains(kStageKubelet) || running.contains(kStageKubeProxy)) {
-    out.push_back({8080, "kube-apiserver"});
+    // The insecure port up to v1.19, 6443 over TLS: where cluster.api_server says.
+    out.push_back({stages::api_server_port(cfg), "kube-apiserver"});
   }
   if (running.contains(kStageFlannel)) out.push_back({2379, "etcd"});
   return out;

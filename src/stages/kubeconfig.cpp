@@ -37,6 +37,21 @@ std::string api_server_url(const Config& cfg) {
                                         : cfg.cluster.api_server;
 }
 
+int api_server_port(const Config& cfg) {
+  const std::string url = api_server_url(cfg);
+  const bool https = url.starts_with("https://");
+  const std::string rest = url.substr(url.find("://") + 3);
+  const auto colon = rest.rfind(':');
+  // "[::1]" has colons of its own: a port comes after the bracket.
+  if (colon == std::string::npos || rest.find(']', colon) != std::string::npos)
+    return https ? 443 : 80;
+  try {
+    return std::stoi(rest.substr(colon + 1));
+  } catch (const std::exception&) {
+    return https ? 443 : 80;  // the loader refuses such a URL; a hand-built one keeps a default
+  }
+}
+
 std::string cluster_ca_file(const Config& cfg) {
   if (join_mode(cfg) == JoinMode::insecure) return {};
   return cfg.cluster.ca_cert_hash.empty() ? cfg.cluster.ca_file : cfg.paths.cluster_ca;

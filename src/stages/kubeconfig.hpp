@@ -22,6 +22,8 @@ JoinMode join_mode(const Config& cfg);
 // cluster.api_server as the loader resolved it; for a configuration built by hand without it, the
 // insecure port at MASTER_IP.
 std::string api_server_url(const Config& cfg);
+// The port of api_server_url (443 or 80 when the URL names none).
+int api_server_port(const Config& cfg);
 // The CA file the node trusts the API server with: discovery's paths.cluster_ca when joining by
 // pin, else cluster.ca_file ("" over http).
 std::string cluster_ca_file(const Config& cfg);

@@ -442,6 +442,20 @@ TEST_F(CheckTest, PortsFollowTheStagesThatRun) {
   EXPECT_EQ(ports(m), (std::set<int>{2379, 10256}));
 }
 
+TEST_F(CheckTest, AWorkerChecksTheApiServerWhereItJoins) {
+  auto ports = [](const Config& c) {
+    std::set<int> out;
+    for (const auto& p : master_ports_of(c)) out.insert(p.port);
+    return out;
+  };
+  Config w = worker();
+  EXPECT_EQ(ports(w), (std::set<int>{2379, 8080})) << "the insecure port up to v1.19";
+  w.cluster.api_server = "https://" + w.master_ip + ":6443";
+  EXPECT_EQ(ports(w), (std::set<int>{2379, 6443}));
+  w.cluster.api_server = "https://" + w.master_ip;
+  EXPECT_EQ(ports(w), (std::set<int>{2379, 443}));
+}
+
 TEST_F(CheckTest, MasterThatRefusesFails) {
   int listening = -1;
   const int open_port = listen_on_loopback(&listening, true);
