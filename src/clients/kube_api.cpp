@@ -86,6 +86,11 @@ Result<std::pair<int, std::string>> KubeApiClient::get(const std::string& path) 
   httplib::Headers headers{{"Accept", "application/json"}};
   if (!token_.empty()) headers.emplace("Authorization", "Bearer " + token_);
   if (!user_agent_.empty()) headers.emplace("User-Agent", user_agent_);
+  // A client certificate or key that cannot be loaded leaves the client unusable, and httplib
+  // then reports "Success": say which files instead.
+  if (!client.is_valid())
+    return Error{
+        fmt::format("API server {} is not reachable: cannot load {}", server_, loaded_files())};
   count_request(kTargetApiServer);
   const auto res = client.Get(path.c_str(), headers);
   if (!res) {
@@ -97,12 +102,18 @@ Result<std::pair<int, std::string>> KubeApiClient::get(const std::string& path) 
           "cluster.ca_file)",
           tls_.ca_file, X509_verify_cert_error_string(client.get_openssl_verify_result()));
     else if (res.error() == httplib::Error::SSLLoadingCerts)
-      why += fmt::format(": cannot load {}", tls_.ca_file.empty()
-                                                 ? tls_.client_cert_file
-                                                 : tls_.ca_file + " or the client certificate");
+      why += fmt::format(": cannot load {}", loaded_files());
     return Error{fmt::format("API server {} is not reachable: {}", server_, why)};
   }
   return std::pair<int, std::string>{res->status, res->body};
+}
+
+std::string KubeApiClient::loaded_files() const {
+  std::string out;
+  for (const auto* file : {&tls_.ca_file, &tls_.client_cert_file, &tls_.client_key_file})
+    if (!file->empty() && out.find(*file) == std::string::npos)
+      out += (out.empty() ? "" : " or ") + *file;
+  return out;
 }
 
 Status KubeApiClient::healthz() const {

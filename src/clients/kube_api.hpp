@@ -55,6 +55,9 @@ class KubeApiClient {
   Result<std::vector<std::string>> node_names() const;
 
  private:
+  // The TLS files it reads ("ca.crt or kubelet-client-current.pem"), for a failed load.
+  std::string loaded_files() const;
+
   std::string server_;
   std::string token_;
   Millis timeout_;

@@ -120,6 +120,18 @@ TEST_F(Discovery, ACaReplacedOnTheServerIsReportedByTheApiClient) {
   EXPECT_THAT(node.error().message, HasSubstr("if the cluster's CA was replaced"));
 }
 
+// Before the kubelet has its certificate, the agent's check says which file it could not load.
+TEST_F(Discovery, AMissingClientCertificateIsNamed) {
+  server_->serve_ca("ca.crt");
+  const std::string missing = pki().path("kubelet-client-current.pem");
+  const KubeApiClient as_node(server_->url(), "", Millis{3'000}, "test",
+                              ApiTls{pki().path("ca.crt"), missing, missing});
+  auto node = as_node.get_node("node-1");
+  ASSERT_FALSE(node);
+  EXPECT_THAT(node.error().message,
+              HasSubstr("cannot load " + pki().path("ca.crt") + " or " + missing));
+}
+
 TEST(KubeconfigCluster, ReadsKubeadmsYamlAndJson) {
   const std::string pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
   auto yaml = kubeconfig_cluster(kubeadm_yaml("https://10.0.0.1:6443", pem));
