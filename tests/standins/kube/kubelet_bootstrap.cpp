@@ -21,6 +21,7 @@
 #include "kube/kubelet_pki.hpp"
 #include "kube/standin_api.hpp"
 #include "kube/standin_tls.hpp"
+#include "platform/atomic_file.hpp"
 
 namespace kna::standins {
 
@@ -48,38 +49,6 @@ std::string describe(const ApiReply& reply) {
       body["message"].is_string())
     return std::to_string(reply.status) + " " + body["message"].get<std::string>();
   return std::to_string(reply.status) + " " + shortened(reply.body);
-}
-
-// Writes `content` to `path` with `mode` through a temporary file in the same folder, renamed
-// into place, so that a reader sees the old file or the new one.
-Status write_atomically(const fs::path& path, const std::string& content, mode_t mode) {
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  const auto tmp = path.string() + ".tmp";
-  ::unlink(tmp.c_str());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return Error{"cannot write " + tmp + ": " + std::strerror(errno)};
-  const char* data = content.data();
-  std::size_t left = content.size();
-  bool ok = true;
-  while (ok && left > 0) {
-    const ssize_t n = ::write(fd, data, left);
-    if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (ok) {
-      data += n;
-      left -= static_cast<std::size_t>(n);
-    }
-  }
-  ok = ok && ::fchmod(fd, mode) == 0 && ::fsync(fd) == 0;
-  const int saved = errno;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    const auto why = std::strerror(ok ? errno : saved);
-    ::unlink(tmp.c_str());
-    return Error{"cannot write " + path.string() + ": " + why};
-  }
-  return kOk;
 }
 
 // Points `link` at `target`, replacing what was there in one rename.
@@ -275,7 +244,7 @@ class Bootstrapper {
     if (!content.empty() && content.back() != '\n') content += '\n';
     content += key_pem_;
     const auto pem = fs::path(cert_dir_) / client_pem_name(std::chrono::system_clock::now());
-    auto written = write_atomically(pem, content, 0600);
+    auto written = write_file_atomically(pem, content, 0600);
     if (!written) return written.error();
     const auto current = fs::path(cert_dir_) / kClientCurrentPem;
     auto linked = relink(current, pem);
@@ -289,7 +258,7 @@ class Bootstrapper {
 
   Status write_kubeconfig(const std::string& pem) {
     const auto config = kubeconfig_for(api_.server(), pem);
-    auto written = write_atomically(options_.kubeconfig, config.dump(2) + "\n", 0600);
+    auto written = write_file_atomically(options_.kubeconfig, config.dump(2) + "\n", 0600);
     if (written)
       spdlog::info("Wrote kubeconfig {} for the client certificate", options_.kubeconfig);
     return written;
