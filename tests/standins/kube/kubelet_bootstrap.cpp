@@ -51,6 +51,15 @@ std::string describe(const ApiReply& reply) {
   return std::to_string(reply.status) + " " + shortened(reply.body);
 }
 
+// write_file_atomically, its folder created first (the cert dir and the kubeconfig's folder may
+// not exist yet, as the real kubelet creates them).
+Status write_private_file(const fs::path& path, const std::string& content) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  if (ec) return Error{"cannot create " + path.parent_path().string() + ": " + ec.message()};
+  return write_file_atomically(path, content, 0600);
+}
+
 // Points `link` at `target`, replacing what was there in one rename.
 Status relink(const fs::path& link, const fs::path& target) {
   const auto tmp = link.string() + ".tmp";
@@ -244,7 +253,7 @@ class Bootstrapper {
     if (!content.empty() && content.back() != '\n') content += '\n';
     content += key_pem_;
     const auto pem = fs::path(cert_dir_) / client_pem_name(std::chrono::system_clock::now());
-    auto written = write_file_atomically(pem, content, 0600);
+    auto written = write_private_file(pem, content);
     if (!written) return written.error();
     const auto current = fs::path(cert_dir_) / kClientCurrentPem;
     auto linked = relink(current, pem);
@@ -258,7 +267,7 @@ class Bootstrapper {
 
   Status write_kubeconfig(const std::string& pem) {
     const auto config = kubeconfig_for(api_.server(), pem);
-    auto written = write_file_atomically(options_.kubeconfig, config.dump(2) + "\n", 0600);
+    auto written = write_private_file(options_.kubeconfig, config.dump(2) + "\n");
     if (written)
       spdlog::info("Wrote kubeconfig {} for the client certificate", options_.kubeconfig);
     return written;
