@@ -101,6 +101,10 @@ struct ControlPlaneConfig {
   std::string controller_manager_image;
   std::string scheduler_image;
   std::string service_cluster_ip_range{"10.0.0.1/24"};  // holds DNS_SERVER_IP
+  // A master over TLS (from v1.20): the cluster's PKI in kubeadm's layout (ca.crt, ca.key,
+  // apiserver.crt, apiserver.key, sa.key, sa.pub; `kubeadm init phase certs all` makes it). The
+  // agent mints its components' client certificates with the CA's key (docs/joining.md).
+  std::string pki_dir{"/etc/kubernetes/pki"};
   bool operator==(const ControlPlaneConfig&) const = default;
 };
 

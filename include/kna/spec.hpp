@@ -197,7 +197,35 @@ struct DiscoverCluster {
   bool operator==(const DiscoverCluster&) const = default;
 };
 
-using HostStep = std::variant<WriteFile, SharedMount, DeleteStaleBridge, MakeDirs, DiscoverCluster>;
+// A TLS master's component gets an identity, as `kubeadm init phase kubeconfig` gives one: a
+// client certificate for `common_name` in `organizations`, signed with the cluster CA's key, in
+// `path` (PEM: the certificate, then its fresh EC P-256 key; mode 0600). Issued when the file is
+// missing or unreadable, names someone else, was not signed by this CA, or is in the last third of
+// its life; kept otherwise, so that a restart changes nothing.
+struct IssueClientCertificate {
+  std::string ca_cert_file;                // <pki_dir>/ca.crt
+  std::string ca_key_file;                 // <pki_dir>/ca.key
+  std::string common_name;                 // the user: "system:node:master-1"
+  std::vector<std::string> organizations;  // its groups: {"system:nodes"}
+  std::string path;
+  bool operator==(const IssueClientCertificate&) const = default;
+};
+
+// A TLS master publishes what `kubeadm init` leaves for the workers, through `api_server` as the
+// admin (`client_cert_file`, system:masters): the kube-public/cluster-info ConfigMap (a kubeconfig
+// naming `api_server` with the CA of `ca_file`, what workers discover), the bootstrap token Secret
+// for `token` when one is set, and kubeadm's RBAC bindings for joining nodes. Each object is
+// created when missing and replaced when it differs; left alone when it matches.
+struct PublishJoinInfo {
+  std::string api_server;        // "https://192.168.1.50:6443", as workers reach it too
+  std::string ca_file;           // verifies the server; its PEM goes into cluster-info
+  std::string client_cert_file;  // the admin's certificate and key (PEM)
+  std::string token;             // "<id>.<secret>" or ""; a secret: never shown by `plan`
+  bool operator==(const PublishJoinInfo&) const = default;
+};
+
+using HostStep = std::variant<WriteFile, SharedMount, DeleteStaleBridge, MakeDirs, DiscoverCluster,
+                              IssueClientCertificate, PublishJoinInfo>;
 
 struct StageSpec {
   std::string name;

@@ -7,11 +7,14 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "app/version.hpp"
 #include "clients/cluster_discovery.hpp"
+#include "clients/join_publish.hpp"
 #include "clients/join_trust.hpp"
+#include "clients/node_pki.hpp"
 #include "platform/atomic_file.hpp"
 #include "platform/mounts.hpp"
 #include "platform/net_links.hpp"
@@ -116,6 +119,40 @@ Status discover_cluster(const std::string& stage, const DiscoverCluster& step) {
                               bootstrap_kubeconfig(step.api_server, ca.value(), step.token), 0600});
 }
 
+Status issue_certificate(const std::string& stage, const IssueClientCertificate& step) {
+  const ClientIdentity who{step.common_name, step.organizations};
+  const std::string ca = read_text(step.ca_cert_file);
+  if (ca.empty()) return Error{"cannot read the cluster CA " + step.ca_cert_file};
+  if (client_certificate_current(read_text(step.path), ca, who)) return kOk;
+  const std::string ca_key = read_text(step.ca_key_file);
+  if (ca_key.empty()) return Error{"cannot read the cluster CA's key " + step.ca_key_file};
+  // A year, as kubeadm's; issued again in its last third at a start (the kubelet renews its own).
+  auto issued = issue_client_certificate(ca, ca_key, who, std::chrono::hours(24 * 365));
+  if (!issued)
+    return Error{fmt::format("cannot issue a certificate for {} with {} and {}: {}",
+                             step.common_name, step.ca_cert_file, step.ca_key_file,
+                             issued.error().message)};
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(step.path).parent_path(), ec);
+  if (ec) return Error{"cannot create the folder of " + step.path + ": " + ec.message()};
+  if (auto written =
+          write_file_atomically(step.path, issued.value().cert_pem + issued.value().key_pem, 0600);
+      !written)
+    return written.error();
+  spdlog::info("{}: issued a client certificate for {} into {}", stage, step.common_name,
+               step.path);
+  return kOk;
+}
+
+Status publish_join_info(const std::string& stage, const PublishJoinInfo& step) {
+  auto done =
+      kna::publish_join_info(PublishRequest{step.api_server, step.ca_file, step.client_cert_file,
+                                            step.token, Millis{5'000}, agent_user_agent("")});
+  if (!done) return done.error();
+  for (const auto& change : done.value()) spdlog::info("{}: {}", stage, change);
+  return kOk;
+}
+
 Status run_host_step(const std::string& stage, const HostStep& step) {
   struct Run {
     const std::string& stage;
@@ -124,6 +161,8 @@ Status run_host_step(const std::string& stage, const HostStep& step) {
     Status operator()(const DeleteStaleBridge& s) const { return delete_stale_bridge(stage, s); }
     Status operator()(const MakeDirs& s) const { return make_dirs(stage, s); }
     Status operator()(const DiscoverCluster& s) const { return discover_cluster(stage, s); }
+    Status operator()(const IssueClientCertificate& s) const { return issue_certificate(stage, s); }
+    Status operator()(const PublishJoinInfo& s) const { return publish_join_info(stage, s); }
   };
   return std::visit(Run{stage}, step);
 }

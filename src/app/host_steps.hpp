@@ -24,6 +24,8 @@ Status make_dirs(const std::string& stage, const MakeDirs& step);
 // Discovers the cluster by token and pin (clients/cluster_discovery.hpp) unless the files on disk
 // already hold a CA of that pin and the bootstrap kubeconfig made of it; then writes both.
 Status discover_cluster(const std::string& stage, const DiscoverCluster& step);
+Status issue_certificate(const std::string& stage, const IssueClientCertificate& step);
+Status publish_join_info(const std::string& stage, const PublishJoinInfo& step);
 
 // Any of the above.
 Status run_host_step(const std::string& stage, const HostStep& step);

@@ -130,6 +130,8 @@ ResetTargets reset_targets(const Config& cfg, bool data) {
       add(t.remove, d.kubeconfig);
       add(t.remove, d.ca_file);
     }
+    // The identities a master issued; never its PKI (control_plane.pki_dir), which it was given.
+    for (const auto& c : steps_of<IssueClientCertificate>(spec.prepare)) add(t.remove, c.path);
   }
   // With --data: what a node keeps across restarts.
   if (data) {

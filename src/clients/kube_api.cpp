@@ -70,6 +70,12 @@ KubeApiClient::KubeApiClient(std::string server, std::string token, Millis timeo
       tls_(std::move(tls)) {}
 
 Result<std::pair<int, std::string>> KubeApiClient::get(const std::string& path) const {
+  return send("GET", path, {});
+}
+
+Result<std::pair<int, std::string>> KubeApiClient::send(const std::string& method,
+                                                        const std::string& path,
+                                                        const std::string& body) const {
   const bool https = server_.starts_with("https://");
   auto client = https && !tls_.client_cert_file.empty()
                     ? httplib::Client(server_, tls_.client_cert_file,
@@ -92,7 +98,10 @@ Result<std::pair<int, std::string>> KubeApiClient::get(const std::string& path) 
     return Error{
         fmt::format("API server {} is not reachable: cannot load {}", server_, loaded_files())};
   count_request(kTargetApiServer);
-  const auto res = client.Get(path.c_str(), headers);
+  constexpr const char* kJson = "application/json";
+  const auto res = method == "POST"  ? client.Post(path, headers, body, kJson)
+                   : method == "PUT" ? client.Put(path, headers, body, kJson)
+                                     : client.Get(path, headers);
   if (!res) {
     std::string why = describe_http_error(res.error(), timeout_);
     if (res.error() == httplib::Error::SSLServerVerification)

@@ -45,6 +45,9 @@ class KubeApiClient {
   // GET `path`: the status and body, or an error naming the server and what failed (a TLS
   // failure included: "certificate verify failed").
   Result<std::pair<int, std::string>> get(const std::string& path) const;
+  // `method` "GET", "POST" or "PUT" with a JSON `body` (ignored for GET); as get().
+  Result<std::pair<int, std::string>> send(const std::string& method, const std::string& path,
+                                           const std::string& body) const;
 
   // GET /healthz answers 200. The error: "API server http://…:8080 is not reachable: cannot
   // connect" or "API server http://…:8080 is not healthy: /healthz answered 500: <body>".

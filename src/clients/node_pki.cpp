@@ -51,7 +51,53 @@ bool add_extension(X509* cert, X509* ca, int nid, const char* value) {
   return ext && X509_add_ext(cert, ext.get(), -1) == 1;
 }
 
+using NamePtr = std::unique_ptr<X509_NAME, Deleter<X509_NAME, X509_NAME_free>>;
+
+// O=… for each group, then CN=…, as issue_client_certificate writes them; nullptr on failure.
+NamePtr subject_of(const ClientIdentity& who) {
+  NamePtr name(X509_NAME_new());
+  if (!name) return nullptr;
+  const auto add = [&](const char* field, const std::string& value) {
+    return X509_NAME_add_entry_by_txt(name.get(), field, MBSTRING_UTF8,
+                                      reinterpret_cast<const unsigned char*>(value.c_str()), -1, -1,
+                                      0) == 1;
+  };
+  for (const auto& o : who.organizations)
+    if (!add("O", o)) return nullptr;
+  if (!add("CN", who.common_name)) return nullptr;
+  return name;
+}
+
 }  // namespace
+
+bool client_certificate_current(const std::string& pem, const std::string& ca_cert_pem,
+                                const ClientIdentity& who) {
+  auto bio = memory_of(pem);
+  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  auto key_bio = memory_of(pem);
+  KeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  auto ca_bio = memory_of(ca_cert_pem);
+  X509Ptr ca(PEM_read_bio_X509(ca_bio.get(), nullptr, nullptr, nullptr));
+  const NamePtr wanted = subject_of(who);
+  const bool current = [&] {
+    if (!cert || !key || !ca || !wanted) return false;
+    if (X509_check_private_key(cert.get(), key.get()) != 1) return false;
+    EVP_PKEY* ca_public = X509_get0_pubkey(ca.get());
+    if (ca_public == nullptr || X509_verify(cert.get(), ca_public) != 1) return false;
+    if (X509_NAME_cmp(X509_get_subject_name(cert.get()), wanted.get()) != 0) return false;
+    // In the last third of its life (or past it, or not yet valid): time for a new one.
+    int life_days = 0, life_secs = 0, left_days = 0, left_secs = 0;
+    if (ASN1_TIME_diff(&life_days, &life_secs, X509_get0_notBefore(cert.get()),
+                       X509_get0_notAfter(cert.get())) != 1 ||
+        ASN1_TIME_diff(&left_days, &left_secs, nullptr, X509_get0_notAfter(cert.get())) != 1)
+      return false;
+    const long life = life_days * 86400L + life_secs;
+    const long left = left_days * 86400L + left_secs;
+    return X509_cmp_current_time(X509_get0_notBefore(cert.get())) < 0 && left * 3 > life;
+  }();
+  ERR_clear_error();
+  return current;
+}
 
 Result<IssuedCertificate> issue_client_certificate(const std::string& ca_cert_pem,
                                                    const std::string& ca_key_pem,
@@ -77,16 +123,9 @@ Result<IssuedCertificate> issue_client_certificate(const std::string& ca_cert_pe
       BN_rand(serial.get(), 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1 ||
       BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get())) == nullptr)
     return fail("cannot start the certificate");
-  X509_NAME* subject = X509_get_subject_name(cert.get());
-  for (const auto& o : who.organizations)
-    if (X509_NAME_add_entry_by_txt(subject, "O", MBSTRING_UTF8,
-                                   reinterpret_cast<const unsigned char*>(o.c_str()), -1, -1,
-                                   0) != 1)
-      return fail("cannot set the organization " + o);
-  if (X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8,
-                                 reinterpret_cast<const unsigned char*>(who.common_name.c_str()),
-                                 -1, -1, 0) != 1)
-    return fail("cannot set the common name " + who.common_name);
+  const NamePtr subject = subject_of(who);
+  if (!subject || X509_set_subject_name(cert.get(), subject.get()) != 1)
+    return fail("cannot set the subject CN=" + who.common_name);
   if (X509_set_issuer_name(cert.get(), X509_get_subject_name(ca.get())) != 1 ||
       X509_set_pubkey(cert.get(), key.get()) != 1)
     return fail("cannot set the issuer and key");

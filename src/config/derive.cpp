@@ -114,9 +114,8 @@ void apply_derived_defaults(Layers& layers) {
   const std::string master_ip = layers.string_at("master_ip");
   if (layers.string_at("cluster.api_server").empty() && !master_ip.empty()) {
     const auto version = kubernetes_minor(layers.string_at("k8s_version"));
-    // A master serves its own control plane on the insecure port (validate_control_plane).
-    const bool tls =
-        version && *version >= std::pair{1, 20} && layers.string_at("role") != "master";
+    // A master serves its API server the same way: TLS from v1.20 (validate_cluster.cpp).
+    const bool tls = version && *version >= std::pair{1, 20};
     layers.set(
         "cluster.api_server",
         tls ? "https://" + master_ip + ":6443" : "http://" + master_ip + ":8080",

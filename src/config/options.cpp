@@ -45,6 +45,9 @@ const std::vector<OptionName>& option_names() {
        "PEM key of cluster.client_cert_file"},
       {"control_plane.service_cluster_ip_range", "SERVICE_CLUSTER_IP_RANGE", "",
        "the master's service network; holds DNS_SERVER_IP"},
+      {"control_plane.pki_dir", "KNA_PKI_DIR", "--pki-dir",
+       "a TLS master's cluster PKI in kubeadm's layout (ca.crt, ca.key, apiserver.crt/.key, "
+       "sa.key, sa.pub)"},
       {"paths.status_socket", "KNA_STATUS_SOCKET", "--status-socket",
        "unix socket of the status API"},
       {"paths.state_dir", "", "--state-dir", "directory for the agent's checkpoints"},

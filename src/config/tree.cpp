@@ -48,6 +48,7 @@ const std::vector<ControlPlaneField>& control_plane_fields() {
       {"controller_manager_image", &ControlPlaneConfig::controller_manager_image},
       {"scheduler_image", &ControlPlaneConfig::scheduler_image},
       {"service_cluster_ip_range", &ControlPlaneConfig::service_cluster_ip_range},
+      {"pki_dir", &ControlPlaneConfig::pki_dir},
   };
   return fields;
 }

@@ -3,12 +3,17 @@
 // must have a way to trust the server (a CA file, or a pin with a join token: kubeadm's discovery)
 // and something to authenticate with. The files named must be there now: a join that would fail
 // at the kubelet's start fails at load instead, naming the option.
+//
+// A master serves the API server it uses: the insecure port up to v1.19, TLS from v1.20 with the
+// cluster's PKI in control_plane.pki_dir, whose CA key gives every component its identity; its
+// only cluster.* credential is the join token it publishes for the workers.
 
 #include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
 
+#include "config/checks.hpp"
 #include "config/options.hpp"
 #include "config/validate.hpp"
 #include "core/join_token.hpp"
@@ -22,6 +27,23 @@ constexpr const char* kPin = "cluster.ca_cert_hash";
 constexpr const char* kToken = "cluster.token";
 constexpr const char* kCert = "cluster.client_cert_file";
 constexpr const char* kKey = "cluster.client_key_file";
+constexpr const char* kPkiDir = "control_plane.pki_dir";
+
+// The files of kubeadm's PKI that a TLS master needs, with what each must hold.
+struct PkiFile {
+  const char* name;
+  const char* marker;
+  const char* what;
+};
+constexpr PkiFile kPkiFiles[] = {
+    {"ca.crt", "-----BEGIN CERTIFICATE-----", "the cluster CA's certificate (PEM)"},
+    {"ca.key", "PRIVATE KEY-----", "the cluster CA's private key (PEM)"},
+    {"apiserver.crt", "-----BEGIN CERTIFICATE-----",
+     "the API server's serving certificate (PEM), with MASTER_IP among its addresses"},
+    {"apiserver.key", "PRIVATE KEY-----", "the API server's private key (PEM)"},
+    {"sa.key", "PRIVATE KEY-----", "the service-account signing key (PEM)"},
+    {"sa.pub", "-----BEGIN PUBLIC KEY-----", "the service-account public key (PEM)"},
+};
 
 std::string shown(const Layers& l, const std::string& key) {
   return shown_value(key, l.at(key));
@@ -123,6 +145,7 @@ class ClusterChecks {
 
   // Over the insecure port there is nothing to trust, and a credential would travel in clear.
   void check_plain() {
+    if (l_.string_at("role") == "master" && !check_master_scheme(false)) return;
     for (const char* key : {kToken, kPin, kCaFile, kCert, kKey})
       if (set(key))
         fail(key, fmt::format("is set, but {} is plain http: a join token, a CA and a client "
@@ -131,11 +154,61 @@ class ClusterChecks {
                               shown(kServer)));
   }
 
+  // Up to v1.19 the master runs the insecure port; from v1.20 there is none.
+  bool check_master_scheme(bool https) {
+    const auto version = kubernetes_minor(str("k8s_version"));
+    if (!version) return false;  // reported on its own
+    const bool modern = *version >= std::pair{1, 20};
+    if (https == modern) return true;
+    if (modern)
+      fail(kServer, fmt::format("{} is plain http, but a master of {} serves its API server over "
+                                "TLS only (Kubernetes removed the insecure port in v1.20); use "
+                                "https://MASTER_IP:6443, the default",
+                                shown(kServer), shown("k8s_version")));
+    else
+      fail(kServer, fmt::format("{} is https, but a master of {} runs its API server on the "
+                                "insecure port 8080 (TLS masters start at v1.20 here); use "
+                                "http://MASTER_IP:8080, the default",
+                                shown(kServer), shown("k8s_version")));
+    return false;
+  }
+
+  // The master trusts and proves itself with its own PKI; it only publishes the join token.
+  void check_tls_master() {
+    for (const char* key : {kCaFile, kPin, kCert, kKey})
+      if (set(key))
+        fail(key, fmt::format("is set, but a master's trust and credentials come from its own "
+                              "PKI in {} ({}); unset it",
+                              kPkiDir, str(kPkiDir)));
+    const std::string dir = str(kPkiDir);
+    if (!dir.starts_with('/')) {
+      fail(kPkiDir, fmt::format("{} is not an absolute path; use one that starts with '/', such "
+                                "as /etc/kubernetes/pki",
+                                shown(kPkiDir)));
+      return;
+    }
+    std::string missing;
+    std::string wrong;
+    for (const auto& file : kPkiFiles) {
+      const std::string path = dir + "/" + file.name;
+      const std::string why = file_problem(path, file.marker, file.what);
+      if (why.starts_with("cannot be read"))
+        missing += (missing.empty() ? "" : ", ") + std::string(file.name);
+      else if (!why.empty())
+        wrong += fmt::format("; {} {}", file.name, why);
+    }
+    if (missing.empty() && wrong.empty()) return;
+    fail(kPkiDir,
+         fmt::format("{} is not the PKI a TLS master needs: {}{}. Make it with `kubeadm "
+                     "init phase certs all --cert-dir {} --apiserver-advertise-address "
+                     "MASTER_IP`",
+                     shown(kPkiDir), missing.empty() ? "" : "it lacks (or cannot read) " + missing,
+                     missing.empty() ? wrong.substr(2) : wrong, dir));
+  }
+
   void check_tls() {
     if (l_.string_at("role") == "master") {
-      fail(kServer, fmt::format("{} is https, but a master runs its API server on the insecure "
-                                "port 8080 (K8S_VERSION v1.19 or older); use http://MASTER_IP:8080",
-                                shown(kServer)));
+      if (check_master_scheme(true)) check_tls_master();
       return;
     }
     if (set(kCaFile) && set(kPin))

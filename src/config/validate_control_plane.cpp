@@ -20,16 +20,6 @@ std::string shown(const Layers& l, const std::string& key) {
   return shown_value(key, l.at(key));
 }
 
-void check_master_version(Layers& l) {
-  const auto version = kubernetes_minor(l.string_at("k8s_version"));
-  if (!version || *version < std::pair{1, 20}) return;
-  l.problem("k8s_version",
-            fmt::format("{} cannot run a master (role from {}): the master runs the API server's "
-                        "insecure port 8080, which Kubernetes removed in v1.20; use K8S_VERSION "
-                        "v1.19 or older on the master",
-                        shown(l, "k8s_version"), describe(l.origin("role"))));
-}
-
 void check_service_range_on_master(Layers& l, const Ipv4Cidr& range) {
   const std::string network = format_cidr(range.network(), range.prefix);
   if (auto flannel = parse_cidr(l.string_at("flannel_network"))) {
@@ -71,7 +61,6 @@ void check_service_range_on_master(Layers& l, const Ipv4Cidr& range) {
 
 void validate_control_plane(Layers& l) {
   const bool master = l.string_at("role") == "master";
-  if (master) check_master_version(l);
   for (const char* image : {"apiserver_image", "controller_manager_image", "scheduler_image"})
     check_image(l, std::string("control_plane.") + image);
 

@@ -25,9 +25,20 @@ Result<StageSpec> build_kube_proxy(const StageContext& ctx) {
       // The same file as the kubelet's, or joined by token the one naming the kubelet's own
       // certificate; mounted at its host path in a container.
       flags.push_back("--kubeconfig=" + cfg.paths.kubeconfig);
-      spec.prepare.push_back(kubeconfig_file(cfg));
+      if (join_mode(cfg) == JoinMode::control_plane) {
+        // Its own identity, and before it starts, once the master's node is Ready (its API
+        // server answers), what the workers need to join.
+        for (auto& step : issue_identity(cfg, "system:kube-proxy", {}, kube_proxy_client_cert(cfg),
+                                         cfg.paths.kubeconfig))
+          spec.prepare.push_back(std::move(step));
+        spec.prepare.push_back(publish_step(cfg));
+      } else {
+        spec.prepare.push_back(kubeconfig_file(cfg));
+      }
       // The node's certificate exists once the kubelet has joined: wait for it, the first time.
-      if (join_mode(cfg) == JoinMode::token) spec.deps.push_back(Dependency{kStageKubelet, false});
+      // A master's API server runs under its kubelet.
+      if (join_mode(cfg) == JoinMode::token || join_mode(cfg) == JoinMode::control_plane)
+        spec.deps.push_back(Dependency{kStageKubelet, false});
       break;
   }
   // The name the kubelet registered the node under, not the host name.
@@ -45,6 +56,10 @@ Result<StageSpec> build_kube_proxy(const StageContext& ctx) {
     if (join_mode(cfg) == JoinMode::token) {
       const std::string dir = kubelet_cert_dir(cfg);
       c.mounts.push_back(Mount{dir, dir, true, ""});
+    }
+    if (join_mode(cfg) == JoinMode::control_plane) {
+      const std::string pem = kube_proxy_client_cert(cfg);
+      c.mounts.push_back(Mount{pem, pem, true, ""});
     }
     for (const auto& file : {cfg.cluster.client_cert_file, cfg.cluster.client_key_file})
       if (!file.empty()) c.mounts.push_back(Mount{file, file, true, ""});

@@ -25,11 +25,55 @@ Json kubeconfig_json(const std::string& server, const Json& cluster_extra, const
   };
 }
 
+// One user's kubeconfig over TLS: the server verified against `ca`, the client certificate and
+// key in one PEM file.
+std::string tls_kubeconfig(const std::string& server, const std::string& ca, const std::string& pem,
+                           const std::string& user_name) {
+  return kubeconfig_json(server, Json{{"certificate-authority", ca}},
+                         Json{{"client-certificate", pem}, {"client-key", pem}}, user_name)
+             .dump(2) +
+         "\n";
+}
+
 }  // namespace
 
 JoinMode join_mode(const Config& cfg) {
   if (!api_server_url(cfg).starts_with("https://")) return JoinMode::insecure;
+  if (cfg.role == Role::master) return JoinMode::control_plane;
   return cfg.cluster.token.empty() ? JoinMode::credentials : JoinMode::token;
+}
+
+std::string pki_file(const Config& cfg, const std::string& name) {
+  return join_path(cfg.control_plane.pki_dir, name);
+}
+
+std::string control_plane_dir(const Config& cfg) {
+  return join_path(cfg.paths.state_dir, "control-plane");
+}
+
+std::string admin_kubeconfig(const Config& cfg) {
+  return join_path(cfg.paths.state_dir, "admin.conf");
+}
+
+std::string kube_proxy_client_cert(const Config& cfg) {
+  return join_path(control_plane_dir(cfg), "kube-proxy.pem");
+}
+
+std::string admin_client_cert(const Config& cfg) {
+  return join_path(control_plane_dir(cfg), "admin.pem");
+}
+
+std::vector<HostStep> issue_identity(const Config& cfg, const std::string& common_name,
+                                     const std::vector<std::string>& organizations,
+                                     const std::string& pem, const std::string& kubeconfig) {
+  const std::string ca = pki_file(cfg, "ca.crt");
+  return {IssueClientCertificate{ca, pki_file(cfg, "ca.key"), common_name, organizations, pem},
+          WriteFile{kubeconfig, tls_kubeconfig(api_server_url(cfg), ca, pem, common_name), 0600}};
+}
+
+PublishJoinInfo publish_step(const Config& cfg) {
+  return PublishJoinInfo{api_server_url(cfg), pki_file(cfg, "ca.crt"), admin_client_cert(cfg),
+                         cfg.cluster.token};
 }
 
 std::string api_server_url(const Config& cfg) {
@@ -53,7 +97,15 @@ int api_server_port(const Config& cfg) {
 }
 
 std::string cluster_ca_file(const Config& cfg) {
-  if (join_mode(cfg) == JoinMode::insecure) return {};
+  switch (join_mode(cfg)) {
+    case JoinMode::insecure:
+      return {};
+    case JoinMode::control_plane:
+      return pki_file(cfg, "ca.crt");
+    case JoinMode::token:
+    case JoinMode::credentials:
+      break;
+  }
   return cfg.cluster.ca_cert_hash.empty() ? cfg.cluster.ca_file : cfg.paths.cluster_ca;
 }
 
@@ -91,6 +143,10 @@ std::string kubeconfig_content(const Config& cfg) {
         user["token"] = cfg.api_token;
       }
       break;
+    case JoinMode::control_plane:
+      // kube-proxy's own identity, which the default RBAC binds to system:node-proxier.
+      return tls_kubeconfig(api_server_url(cfg), cluster_ca_file(cfg), kube_proxy_client_cert(cfg),
+                            "system:kube-proxy");
   }
   return kubeconfig_json(api_server_url(cfg), cluster, user, "kubelet").dump(2) + "\n";
 }
@@ -115,6 +171,7 @@ NodeReady node_ready_step(const Config& cfg) {
     case JoinMode::insecure:
       break;
     case JoinMode::token:
+    case JoinMode::control_plane:
       step.ca_file = cluster_ca_file(cfg);
       step.client_cert_file = kubelet_client_cert(cfg);
       step.client_key_file = kubelet_client_cert(cfg);

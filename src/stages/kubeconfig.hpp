@@ -9,6 +9,11 @@
 //    why).
 //  - credentials: over TLS with cluster.ca_file and a configured client certificate or api_token,
 //    one kubeconfig for both.
+//  - control_plane: a TLS master (from v1.20). It holds the cluster's CA key
+//    (control_plane.pki_dir) and gives each of its components a certificate of its own, as
+//    `kubeadm init` does: the kubelet system:node:NAME, kube-proxy system:kube-proxy, the
+//    controller manager and scheduler their system: users, and an admin (system:masters) for the
+//    agent's publishing and for kubectl.
 
 #include <string>
 
@@ -16,7 +21,7 @@
 
 namespace kna::stages {
 
-enum class JoinMode { insecure, token, credentials };
+enum class JoinMode { insecure, token, credentials, control_plane };
 JoinMode join_mode(const Config& cfg);
 
 // cluster.api_server as the loader resolved it; for a configuration built by hand without it, the
@@ -32,6 +37,24 @@ std::string cluster_ca_file(const Config& cfg);
 std::string kubelet_cert_dir(const Config& cfg);
 std::string kubelet_client_cert(const Config& cfg);
 std::string kubelet_own_kubeconfig(const Config& cfg);
+
+// A TLS master: a file of control_plane.pki_dir ("ca.crt"), and the folder of the certificates
+// and kubeconfigs it issues to the controller manager, the scheduler and kube-proxy
+// (<state_dir>/control-plane).
+std::string pki_file(const Config& cfg, const std::string& name);
+std::string control_plane_dir(const Config& cfg);
+// The admin's kubeconfig (<state_dir>/admin.conf, 0600), for kubectl on the master; and its
+// certificate.
+std::string admin_kubeconfig(const Config& cfg);
+std::string admin_client_cert(const Config& cfg);
+std::string kube_proxy_client_cert(const Config& cfg);
+// A TLS master's component: the certificate of `common_name` in `organizations` issued into
+// `pem`, and a kubeconfig at `kubeconfig` naming it (mode 0600).
+std::vector<HostStep> issue_identity(const Config& cfg, const std::string& common_name,
+                                     const std::vector<std::string>& organizations,
+                                     const std::string& pem, const std::string& kubeconfig);
+// A TLS master: what workers need to join, published once its node is Ready.
+PublishJoinInfo publish_step(const Config& cfg);
 
 // JSON (valid YAML; kubelet and kubectl read both), the same bytes for the same configuration.
 std::string kubeconfig_content(const Config& cfg);

@@ -38,6 +38,11 @@ std::vector<std::string> kubelet_flags(const StageContext& ctx, const KubeletPro
         flags.push_back("--bootstrap-kubeconfig=" + cfg.paths.bootstrap_kubeconfig);
         flags.push_back("--kubeconfig=" + kubelet_own_kubeconfig(cfg));
         flags.push_back("--rotate-certificates");
+      } else if (join_mode(cfg) == JoinMode::control_plane) {
+        // The agent issued the certificate where the TLS bootstrap would have put it; the kubelet
+        // renews it through the CSR API (kubeadm's selfnodeclient binding approves that).
+        flags.push_back("--kubeconfig=" + kubelet_own_kubeconfig(cfg));
+        flags.push_back("--rotate-certificates");
       } else {
         flags.push_back("--kubeconfig=" + cfg.paths.kubeconfig);
       }
@@ -114,6 +119,10 @@ ContainerSpec kubelet_container(const StageContext& ctx, const KubeletProfile& p
           Mount{cfg.paths.bootstrap_kubeconfig, cfg.paths.bootstrap_kubeconfig, true, ""});
       if (const auto ca = cluster_ca_file(cfg); !ca.empty())
         c.mounts.push_back(Mount{ca, ca, true, ""});
+    } else if (join_mode(cfg) == JoinMode::control_plane) {
+      // Its kubeconfig and certificate are in its root dir, mounted above.
+      const auto ca = cluster_ca_file(cfg);
+      c.mounts.push_back(Mount{ca, ca, true, ""});
     } else {
       mount_file(c, kubeconfig_file(cfg));
       if (const auto ca = cluster_ca_file(cfg); !ca.empty())
@@ -123,6 +132,23 @@ ContainerSpec kubelet_container(const StageContext& ctx, const KubeletProfile& p
     }
   }
   return c;
+}
+
+// A TLS master's kubelet starts the control plane: every identity that needs is issued first.
+void control_plane_identities(const Config& cfg, std::vector<HostStep>& steps) {
+  const auto add = [&](std::vector<HostStep> more) {
+    for (auto& step : more) steps.push_back(std::move(step));
+  };
+  add(issue_identity(cfg, "system:node:" + cfg.node_name, {"system:nodes"},
+                     kubelet_client_cert(cfg), kubelet_own_kubeconfig(cfg)));
+  for (const char* component : {"kube-controller-manager", "kube-scheduler"}) {
+    const std::string name = std::string(component).substr(std::string("kube-").size());
+    add(issue_identity(cfg, std::string("system:") + component, {},
+                       join_path(control_plane_dir(cfg), name + ".pem"),
+                       join_path(control_plane_dir(cfg), name + ".conf")));
+  }
+  add(issue_identity(cfg, "kubernetes-admin", {"system:masters"}, admin_client_cert(cfg),
+                     admin_kubeconfig(cfg)));
 }
 
 }  // namespace
@@ -136,9 +162,20 @@ Result<StageSpec> build_kubelet(const StageContext& ctx) {
   spec.deps.push_back(Dependency{kStageMainDocker, true});
   if (profile.runtime == KubeletProfile::Runtime::cri_dockerd)
     spec.deps.push_back(Dependency{kStageCriDockerd, true});
-  if (profile.api == KubeletProfile::Api::kubeconfig)
-    spec.prepare.push_back(join_mode(cfg) == JoinMode::token ? bootstrap_step(cfg)
-                                                             : HostStep{kubeconfig_file(cfg)});
+  if (profile.api == KubeletProfile::Api::kubeconfig) {
+    switch (join_mode(cfg)) {
+      case JoinMode::token:
+        spec.prepare.push_back(bootstrap_step(cfg));
+        break;
+      case JoinMode::control_plane:
+        control_plane_identities(cfg, spec.prepare);
+        break;
+      case JoinMode::insecure:
+      case JoinMode::credentials:
+        spec.prepare.push_back(kubeconfig_file(cfg));
+        break;
+    }
+  }
   if (cfg.role == Role::master)
     for (auto& manifest : control_plane_manifests(cfg)) spec.prepare.push_back(std::move(manifest));
   if (ctx.in_container(kStageKubelet)) {

@@ -73,6 +73,18 @@ json step_json(const HostStep& step) {
                   {"ca_cert_hash", d.ca_cert_hash}, {"token", d.token.empty() ? "" : "<redacted>"},
                   {"ca_file", d.ca_file},           {"kubeconfig", d.kubeconfig}};
     }
+    json operator()(const IssueClientCertificate& c) const {
+      return json{{"step", "issue_client_certificate"}, {"ca_cert_file", c.ca_cert_file},
+                  {"ca_key_file", c.ca_key_file},       {"common_name", c.common_name},
+                  {"organizations", c.organizations},   {"path", c.path}};
+    }
+    json operator()(const PublishJoinInfo& p) const {
+      return json{{"step", "publish_join_info"},
+                  {"api_server", p.api_server},
+                  {"ca_file", p.ca_file},
+                  {"client_cert_file", p.client_cert_file},
+                  {"token", p.token.empty() ? "" : "<redacted>"}};
+    }
   };
   json out = std::visit(Fields{}, step);
   out["description"] = stages::describe_step(step);

@@ -151,6 +151,20 @@ std::string describe_step(const HostStep& step) {
              d.ca_file + " and the bootstrap kubeconfig (CA + join token) to " + d.kubeconfig +
              " (0600) if they differ";
     }
+    std::string operator()(const IssueClientCertificate& c) const {
+      std::string groups;
+      for (const auto& o : c.organizations) groups += (groups.empty() ? "" : ", ") + o;
+      return "issue a client certificate for " + c.common_name +
+             (groups.empty() ? std::string() : " (groups " + groups + ")") + " signed by " +
+             c.ca_cert_file + " into " + c.path +
+             " (0600), unless the one there is for it, from that CA and not in its last third";
+    }
+    std::string operator()(const PublishJoinInfo& p) const {
+      return "publish for joining workers, through " + p.api_server + " as " + p.client_cert_file +
+             ": kubeadm's RBAC bindings, cluster-info (the server and " + p.ca_file + ")" +
+             (p.token.empty() ? "" : " and the join token's Secret") +
+             ", each when missing or different";
+    }
   };
   return std::visit(Describe{}, step);
 }

@@ -68,6 +68,10 @@ bool uses_hyperkube_control_plane(const std::optional<Version>& k8s) {
   return !at_least(k8s, 1, 19);
 }
 
+bool has_insecure_port_flag(const std::optional<Version>& k8s) {
+  return !at_least(k8s, 1, 24);
+}
+
 std::string apiserver_storage_backend(const Config& cfg) {
   const bool etcd3 = at_least(parse_version(cfg.etcd_version), 3, 0) &&
                      at_least(parse_version(cfg.k8s_version), 1, 6);

@@ -64,6 +64,8 @@ KubeProxyProfile kube_proxy_profile(const std::optional<Version>& k8s);
 // The control plane's images: one hyperkube for all components up to v1.18, one image per
 // component from v1.19 (hyperkube was discontinued).
 bool uses_hyperkube_control_plane(const std::optional<Version>& k8s);
+// The API server's --insecure-port: off by default from v1.20, the flag removed in v1.24.
+bool has_insecure_port_flag(const std::optional<Version>& k8s);
 // The API server's --storage-backend: "etcd3" when both etcd (3.0+) and Kubernetes (v1.6+, where
 // etcd3 became the default) support it, else "etcd2".
 std::string apiserver_storage_backend(const Config& cfg);

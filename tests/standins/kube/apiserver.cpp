@@ -1,7 +1,8 @@
 // A stand-in for kube-apiserver written for kube-node-agent's tests and demo (not the real
 // program): it takes kube-apiserver's flags, serves the HTTP API for nodes (what kubelet and
-// `kubectl get nodes` use), ConfigMaps, Secrets and CertificateSigningRequests and keeps them in
-// etcd (v2 or v3) under the real keys (<etcd-prefix>/minions/<name>, …). The insecure port
+// `kubectl get nodes` use), ConfigMaps, Secrets, CertificateSigningRequests and RBAC's roles and
+// bindings (stored, not evaluated) and keeps them in etcd (v2 or v3) under the real keys
+// (<etcd-prefix>/minions/<name>, …). The insecure port
 // authenticates nobody, as the real one; the secure port (given --tls-cert-file and
 // --tls-private-key-file) authenticates client certificates, static and bootstrap tokens and
 // anonymous users and authorizes them with a few fixed rules (apiserver_auth.hpp,

@@ -1,7 +1,9 @@
 #pragma once
 // Authorization of the kube-apiserver stand-in's secure port: a few fixed rules standing in for
 // the real RBAC defaults, kubeadm's bindings and the Node authorizer (see authorize()), and the
-// real 403 Status. Which request is which follows the real RequestInfoFactory.
+// real 403 Status. Which request is which follows the real RequestInfoFactory. The stand-in
+// stores rbac.authorization.k8s.io objects but never evaluates them: creating a binding grants
+// nothing, deleting one takes nothing away.
 
 #include <optional>
 #include <string>
@@ -32,12 +34,12 @@ RequestAttributes request_attributes(const std::string& method, const std::strin
 // at the cluster scope`.
 //
 // The rules: system:masters may do everything (so may the users system:kube-controller-manager
-// and system:kube-scheduler, a simplification of their roles); everyone may GET /healthz,
-// /livez, /readyz, /version and the configmap kube-public/cluster-info (kubeadm's binding);
-// every authenticated user the discovery paths (/api*, /apis*, /openapi*); system:bootstrappers
-// create, get, list and watch CSRs; a node (user system:node:NAME in system:nodes) CSRs likewise,
-// reads every node, service and endpoints, creates nodes and changes or deletes its own node;
-// system:kube-proxy reads nodes, services, endpoints and endpointslices.
+// and system:kube-scheduler, a simplification of their roles), and only they write RBAC objects;
+// everyone may GET /healthz, /livez, /readyz, /version and the configmap kube-public/cluster-info
+// (kubeadm's binding); every authenticated user the discovery paths (/api*, /apis*, /openapi*);
+// system:bootstrappers create, get, list and watch CSRs; a node (user system:node:NAME in
+// system:nodes) CSRs likewise, reads every node, service and endpoints, creates nodes and changes
+// or deletes its own node; system:kube-proxy reads nodes, services, endpoints and endpointslices.
 std::optional<ApiError> authorize(const UserInfo& user, const RequestAttributes& request);
 
 // The Status of a 403 from authorize(): details as the real one writes them.

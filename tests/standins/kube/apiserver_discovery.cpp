@@ -65,14 +65,61 @@ json core_v1_resources() {
         resource("secrets", "secret", true, "Secret", read_write, json::array())}}};
 }
 
-json api_groups() {
-  const json version{{"groupVersion", "certificates.k8s.io/v1"}, {"version", "v1"}};
-  return json{{"kind", "APIGroupList"},
+json api_group(const std::string& group) {
+  const json version{{"groupVersion", group + "/v1"}, {"version", "v1"}};
+  return json{{"kind", "APIGroup"},
               {"apiVersion", "v1"},
-              {"groups",
-               {{{"name", "certificates.k8s.io"},
-                 {"versions", {version}},
-                 {"preferredVersion", version}}}}};
+              {"name", group},
+              {"versions", {version}},
+              {"preferredVersion", version}};
+}
+
+json api_groups() {
+  json groups = json::array();
+  for (const char* name : {"certificates.k8s.io", "rbac.authorization.k8s.io"}) {
+    auto group = api_group(name);
+    group.erase("kind");
+    group.erase("apiVersion");
+    groups.push_back(std::move(group));
+  }
+  return json{{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", std::move(groups)}};
+}
+
+json certificates_v1_resources() {
+  return json{{"kind", "APIResourceList"},
+              {"apiVersion", "v1"},
+              {"groupVersion", "certificates.k8s.io/v1"},
+              {"resources",
+               {{{"name", "certificatesigningrequests"},
+                 {"singularName", "certificatesigningrequest"},
+                 {"namespaced", false},
+                 {"kind", "CertificateSigningRequest"},
+                 {"verbs", {"create", "delete", "get", "list", "update"}},
+                 {"shortNames", {"csr"}}},
+                {{"name", "certificatesigningrequests/approval"},
+                 {"singularName", ""},
+                 {"namespaced", false},
+                 {"kind", "CertificateSigningRequest"},
+                 {"verbs", {"get", "update"}}}}}};
+}
+
+json rbac_v1_resources() {
+  const auto resource = [](const char* name, const char* singular, bool namespaced,
+                           const char* kind) {
+    return json{{"name", name},
+                {"singularName", singular},
+                {"namespaced", namespaced},
+                {"kind", kind},
+                {"verbs", {"create", "delete", "get", "list", "update", "watch"}}};
+  };
+  return json{{"kind", "APIResourceList"},
+              {"apiVersion", "v1"},
+              {"groupVersion", "rbac.authorization.k8s.io/v1"},
+              {"resources",
+               {resource("clusterrolebindings", "clusterrolebinding", false, "ClusterRoleBinding"),
+                resource("clusterroles", "clusterrole", false, "ClusterRole"),
+                resource("rolebindings", "rolebinding", true, "RoleBinding"),
+                resource("roles", "role", true, "Role")}}};
 }
 
 }  // namespace kna::standins::apiserver

@@ -1,15 +1,18 @@
-// Registry of ConfigMaps, Secrets and CertificateSigningRequests of the kube-apiserver stand-in,
-// on kna's EtcdClient (v2 keys API or v3).
+// Registry of ConfigMaps, Secrets, CertificateSigningRequests and RBAC objects of the
+// kube-apiserver stand-in, on kna's EtcdClient (v2 keys API or v3).
 
 #include "kube/apiserver_objects.hpp"
 
 #include <algorithm>
 #include <array>
+#include <optional>
+#include <vector>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "kube/apiserver_encoding.hpp"
+#include "kube/apiserver_rbac.hpp"
 
 namespace kna::standins::apiserver {
 
@@ -65,6 +68,24 @@ std::optional<ApiError> check_object(const ResourceType& type, const json& objec
   return std::nullopt;
 }
 
+constexpr const char* kRbacGroup = "rbac.authorization.k8s.io";
+
+std::optional<ApiError> check_name(const ResourceType& type, const std::string& name) {
+  std::vector<std::string> problems;
+  if (type.path_segment_names)
+    problems = path_segment_problems(name);
+  else if (!valid_node_name(name))
+    problems.push_back(
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' "
+        "or '.'");
+  if (problems.empty()) return std::nullopt;
+  std::string errors;
+  for (const auto& problem : problems)
+    errors += fmt::format("{}metadata.name: Invalid value: {}: {}", errors.empty() ? "" : ", ",
+                          json(name).dump(), problem);
+  return object_invalid(type, name, problems.size() > 1 ? "[" + errors + "]" : errors);
+}
+
 }  // namespace
 
 const ResourceType& configmaps() {
@@ -80,6 +101,27 @@ const ResourceType& secrets() {
 const ResourceType& certificate_signing_requests() {
   static const ResourceType type{"certificatesigningrequests", "CertificateSigningRequest",
                                  "certificates.k8s.io", "v1", false};
+  return type;
+}
+
+const ResourceType& cluster_roles() {
+  static const ResourceType type{"clusterroles", "ClusterRole", kRbacGroup, "v1", false, true};
+  return type;
+}
+
+const ResourceType& cluster_role_bindings() {
+  static const ResourceType type{
+      "clusterrolebindings", "ClusterRoleBinding", kRbacGroup, "v1", false, true};
+  return type;
+}
+
+const ResourceType& roles() {
+  static const ResourceType type{"roles", "Role", kRbacGroup, "v1", true, true};
+  return type;
+}
+
+const ResourceType& role_bindings() {
+  static const ResourceType type{"rolebindings", "RoleBinding", kRbacGroup, "v1", true, true};
   return type;
 }
 
@@ -182,18 +224,14 @@ ApiResult<json> ObjectStore::create(const ResourceType& type, const std::string&
   if (name.empty())
     return object_invalid(type, "",
                           "metadata.name: Required value: name or generateName is required");
-  if (!valid_node_name(name))
-    return object_invalid(type, name,
-                          fmt::format("metadata.name: Invalid value: \"{}\": a lowercase RFC "
-                                      "1123 subdomain must consist of lower case alphanumeric "
-                                      "characters, '-' or '.'",
-                                      name));
+  if (auto error = check_name(type, name)) return *error;
   const auto body_ns = meta.value("namespace", "");
   if (type.namespaced && !body_ns.empty() && body_ns != ns)
     return bad_request(
         "the namespace of the provided object does not match the namespace sent "
         "on the request");
   normalize(type, object);
+  if (auto error = check_binding(type, name, object, nullptr)) return *error;
   object["kind"] = type.kind;
   object["apiVersion"] = type.api_version();
   meta["name"] = name;
@@ -238,6 +276,7 @@ ApiResult<json> ObjectStore::replace(const ResourceType& type, const std::string
                                   type.qualified(), name),
                       name};
     normalize(type, object);
+    if (auto error = check_binding(type, name, object, &current)) return *error;
     return std::move(object);
   });
 }

@@ -1,5 +1,5 @@
-// Routes of the kube-apiserver stand-in for namespaces, ConfigMaps, Secrets and
-// CertificateSigningRequests (cpp-httplib; handlers run on its thread pool).
+// Routes of the kube-apiserver stand-in for namespaces, ConfigMaps, Secrets,
+// CertificateSigningRequests and RBAC objects (cpp-httplib; handlers run on its thread pool).
 
 #include "kube/apiserver_resources.hpp"
 
@@ -10,9 +10,11 @@
 
 #include "clients/join_trust.hpp"
 #include "kube/apiserver_csr.hpp"
+#include "kube/apiserver_discovery.hpp"
 #include "kube/apiserver_encoding.hpp"
 #include "kube/apiserver_node.hpp"
 #include "kube/apiserver_objects.hpp"
+#include "kube/apiserver_protobuf.hpp"
 #include "kube/apiserver_query.hpp"
 #include "kube/apiserver_tables.hpp"
 #include "kube/apiserver_watch.hpp"
@@ -59,7 +61,9 @@ void send_read(httplib::Response& res, const httplib::Request& req, const Resour
   send_json(res, 200, result.value());
 }
 
-ApiResult<json> body_of(const httplib::Request& req) {
+// The object sent for `type`: JSON, or protobuf where client-go sends it (apiserver_protobuf.hpp).
+ApiResult<json> body_of(const httplib::Request& req, const ResourceType& type) {
+  if (is_protobuf(req.get_header_value("Content-Type"))) return decode_protobuf(type, req.body);
   auto body = json::parse(req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object())
     return bad_request("the request body is not a JSON object");
@@ -84,33 +88,6 @@ json namespace_object(const std::string& name) {
               {"metadata", {{"name", name}, {"labels", {{"kubernetes.io/metadata.name", name}}}}},
               {"spec", {{"finalizers", {"kubernetes"}}}},
               {"status", {{"phase", "Active"}}}};
-}
-
-json certificates_group() {
-  const json version{{"groupVersion", "certificates.k8s.io/v1"}, {"version", "v1"}};
-  return json{{"kind", "APIGroup"},
-              {"apiVersion", "v1"},
-              {"name", "certificates.k8s.io"},
-              {"versions", {version}},
-              {"preferredVersion", version}};
-}
-
-json certificates_resources() {
-  return json{{"kind", "APIResourceList"},
-              {"apiVersion", "v1"},
-              {"groupVersion", "certificates.k8s.io/v1"},
-              {"resources",
-               {{{"name", "certificatesigningrequests"},
-                 {"singularName", "certificatesigningrequest"},
-                 {"namespaced", false},
-                 {"kind", "CertificateSigningRequest"},
-                 {"verbs", {"create", "delete", "get", "list", "update"}},
-                 {"shortNames", {"csr"}}},
-                {{"name", "certificatesigningrequests/approval"},
-                 {"singularName", ""},
-                 {"namespaced", false},
-                 {"kind", "CertificateSigningRequest"},
-                 {"verbs", {"get", "update"}}}}}};
 }
 
 // What kube-controller-manager's bootstrapsigner adds to cluster-info: for every bootstrap token
@@ -140,61 +117,93 @@ void add_bootstrap_signatures(ObjectStore& objects, json& cluster_info) {
   }
 }
 
-void install_namespaced(httplib::Server& server, ObjectStore& objects, const ResourceType& type,
-                        const StopFlag& stop) {
-  const auto collection = fmt::format(R"(/api/v1/namespaces/([^/]+)/{})", type.resource);
+// A path for a route's regular expression: dots are literal.
+std::string literal(const std::string& path) {
+  std::string out;
+  for (const char c : path) {
+    if (c == '.') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// The routes of one type under its group version's path: the collection (list, watch, create)
+// and its items (get, replace, delete); a namespaced type's collection is per namespace, and
+// also listed and watched across them (/api/v1/configmaps).
+void install_objects(httplib::Server& server, ObjectStore& objects, const ResourceType& type,
+                     const StopFlag& stop) {
+  const auto base = literal(type.api_path());
+  const auto collection = type.namespaced
+                              ? fmt::format("{}/namespaces/([^/]+)/{}", base, type.resource)
+                              : fmt::format("{}/{}", base, type.resource);
   const auto item = collection + "/([^/]+)";
+  // The namespace and the name in a route's matches; "" for the namespace of a cluster-scoped
+  // type.
+  const std::size_t name_at = type.namespaced ? 2 : 1;
+  const auto ns_of = [namespaced = type.namespaced](const httplib::Request& req) {
+    return namespaced ? std::string(req.matches[1]) : std::string();
+  };
   const ResourceType* t = &type;
-  server.Get(fmt::format("/api/v1/{}", type.resource),
-             [&objects, &stop, t](const httplib::Request& req, httplib::Response& res) {
+  if (type.namespaced) {
+    server.Get(fmt::format("{}/{}", base, type.resource),
+               [&objects, &stop, t](const httplib::Request& req, httplib::Response& res) {
+                 if (is_watch(req.get_param_value("watch")))
+                   return serve_watch(objects, *t, "", stop, req, res);
+                 send_read(res, req, t, selected(objects.list(*t, ""), req), true);
+               });
+  }
+  server.Get(collection,
+             [&objects, &stop, t, ns_of](const httplib::Request& req, httplib::Response& res) {
                if (is_watch(req.get_param_value("watch")))
-                 return serve_watch(objects, *t, "", stop, req, res);
-               send_read(res, req, t, selected(objects.list(*t, ""), req), true);
+                 return serve_watch(objects, *t, ns_of(req), stop, req, res);
+               send_read(res, req, t, selected(objects.list(*t, ns_of(req)), req), true);
              });
-  server.Get(collection, [&objects, &stop, t](const httplib::Request& req, httplib::Response& res) {
-    if (is_watch(req.get_param_value("watch")))
-      return serve_watch(objects, *t, req.matches[1], stop, req, res);
-    send_read(res, req, t, selected(objects.list(*t, req.matches[1]), req), true);
-  });
-  server.Post(collection, [&objects, t](const httplib::Request& req, httplib::Response& res) {
-    auto body = body_of(req);
-    if (!body) return send_error(res, body.error(), t);
-    send_result(res, objects.create(*t, req.matches[1], std::move(body).value()), t, 201);
-  });
-  server.Get(item, [&objects, t](const httplib::Request& req, httplib::Response& res) {
-    auto object = objects.get(*t, req.matches[1], req.matches[2]);
-    if (object && t == &configmaps() && req.matches[1] == "kube-public" &&
-        req.matches[2] == "cluster-info")
-      add_bootstrap_signatures(objects, object.value());
-    send_read(res, req, t, std::move(object), false);
-  });
-  server.Put(item, [&objects, t](const httplib::Request& req, httplib::Response& res) {
-    auto body = body_of(req);
-    if (!body) return send_error(res, body.error(), t);
-    send_result(res, objects.replace(*t, req.matches[1], req.matches[2], std::move(body).value()),
-                t);
-  });
-  server.Delete(item, [&objects, t](const httplib::Request& req, httplib::Response& res) {
-    send_result(res, objects.remove(*t, req.matches[1], req.matches[2]), t);
-  });
+  server.Post(collection,
+              [&objects, t, ns_of](const httplib::Request& req, httplib::Response& res) {
+                auto body = body_of(req, *t);
+                if (!body) return send_error(res, body.error(), t);
+                send_result(res, objects.create(*t, ns_of(req), std::move(body).value()), t, 201);
+              });
+  server.Get(item,
+             [&objects, t, ns_of, name_at](const httplib::Request& req, httplib::Response& res) {
+               const std::string ns = ns_of(req);
+               const std::string name = req.matches[name_at];
+               auto object = objects.get(*t, ns, name);
+               if (object && t == &configmaps() && ns == "kube-public" && name == "cluster-info")
+                 add_bootstrap_signatures(objects, object.value());
+               send_read(res, req, t, std::move(object), false);
+             });
+  server.Put(
+      item, [&objects, t, ns_of, name_at](const httplib::Request& req, httplib::Response& res) {
+        auto body = body_of(req, *t);
+        if (!body) return send_error(res, body.error(), t);
+        send_result(
+            res, objects.replace(*t, ns_of(req), req.matches[name_at], std::move(body).value()), t);
+      });
+  server.Delete(item,
+                [&objects, t, ns_of, name_at](const httplib::Request& req, httplib::Response& res) {
+                  send_result(res, objects.remove(*t, ns_of(req), req.matches[name_at]), t);
+                });
 }
 
 void install_csrs(httplib::Server& server, ObjectStore& objects, CsrController& csrs,
                   const UserOf& user_of, const StopFlag& stop) {
   const ResourceType* t = &certificate_signing_requests();
-  server.Get("/apis/certificates.k8s.io/?", [](const httplib::Request&, httplib::Response& res) {
-    send_json(res, 200, certificates_group());
-  });
-  server.Get("/apis/certificates.k8s.io/v1/?", [](const httplib::Request&, httplib::Response& res) {
-    send_json(res, 200, certificates_resources());
-  });
+  server.Get(R"(/apis/certificates\.k8s\.io/?)",
+             [](const httplib::Request&, httplib::Response& res) {
+               send_json(res, 200, api_group("certificates.k8s.io"));
+             });
+  server.Get(R"(/apis/certificates\.k8s\.io/v1/?)",
+             [](const httplib::Request&, httplib::Response& res) {
+               send_json(res, 200, certificates_v1_resources());
+             });
   server.Get(kCsrs, [&objects, &stop, t](const httplib::Request& req, httplib::Response& res) {
     if (is_watch(req.get_param_value("watch"))) return serve_watch(objects, *t, "", stop, req, res);
     send_read(res, req, t, selected(objects.list(*t, ""), req), true);
   });
   server.Post(
       kCsrs, [&objects, &csrs, user_of, t](const httplib::Request& req, httplib::Response& res) {
-        auto body = body_of(req);
+        auto body = body_of(req, *t);
         if (!body) return send_error(res, body.error(), t);
         const auto user = user_of(req);
         if (!user)
@@ -218,7 +227,7 @@ void install_csrs(httplib::Server& server, ObjectStore& objects, CsrController& 
   // `kubectl certificate approve|deny`: the body's conditions replace the stored ones.
   server.Put(item + "/approval",
              [&objects, &csrs, t](const httplib::Request& req, httplib::Response& res) {
-               auto body = body_of(req);
+               auto body = body_of(req, *t);
                if (!body) return send_error(res, body.error(), t);
                const std::string name = req.matches[1];
                auto updated = objects.modify(*t, "", name, [&](json csr) -> ApiResult<json> {
@@ -257,9 +266,20 @@ void install_resource_routes(httplib::Server& server, ObjectStore& objects, CsrC
                                           fmt::format("namespaces \"{}\" not found", name), name}));
     send_json(res, 200, namespace_object(name));
   });
-  install_namespaced(server, objects, configmaps(), stop);
-  install_namespaced(server, objects, secrets(), stop);
+  install_objects(server, objects, configmaps(), stop);
+  install_objects(server, objects, secrets(), stop);
   install_csrs(server, objects, csrs, user_of, stop);
+  // RBAC: stored and served, not evaluated (the secure port's authorizer has fixed rules).
+  server.Get(R"(/apis/rbac\.authorization\.k8s\.io/?)",
+             [](const httplib::Request&, httplib::Response& res) {
+               send_json(res, 200, api_group("rbac.authorization.k8s.io"));
+             });
+  server.Get(R"(/apis/rbac\.authorization\.k8s\.io/v1/?)",
+             [](const httplib::Request&, httplib::Response& res) {
+               send_json(res, 200, rbac_v1_resources());
+             });
+  for (const auto* type : {&cluster_roles(), &cluster_role_bindings(), &roles(), &role_bindings()})
+    install_objects(server, objects, *type, stop);
 }
 
 }  // namespace kna::standins::apiserver

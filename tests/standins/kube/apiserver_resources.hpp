@@ -2,8 +2,12 @@
 // HTTP routes of the kube-apiserver stand-in beyond nodes: namespaces (the builtin ones, read
 // only), ConfigMaps and Secrets (namespaced: list, create, get, replace, delete),
 // certificates.k8s.io/v1 CertificateSigningRequests (list with fieldSelector metadata.name=,
-// create, get, delete, the approval subresource) and that group's discovery; lists can be
-// watched (apiserver_watch.hpp). No PATCH. The kube-public/cluster-info ConfigMap is read with a
+// create, get, delete, the approval subresource), rbac.authorization.k8s.io/v1 ClusterRoles and
+// ClusterRoleBindings (cluster-scoped) and Roles and RoleBindings (namespaced), with the same
+// verbs as ConfigMaps, and both groups' discovery; lists can be watched (apiserver_watch.hpp). No
+// PATCH. Bodies are JSON, or protobuf for RBAC objects (apiserver_protobuf.hpp); answers are JSON.
+// RBAC objects are only stored: the secure port's authorizer keeps its fixed rules
+// (apiserver_authz.hpp). The kube-public/cluster-info ConfigMap is read with a
 // jws-kubeconfig-<id> entry for every bootstrap token usable for signing, as
 // kube-controller-manager's bootstrapsigner keeps it.
 

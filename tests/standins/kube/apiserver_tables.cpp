@@ -1,16 +1,17 @@
-// Tables of ConfigMaps, Secrets and CSRs, as the real apiserver's printers
+// Tables of ConfigMaps, Secrets, CSRs and RBAC objects, as the real apiserver's printers
 // (pkg/printers/internalversion) fill them.
 
 #include "kube/apiserver_tables.hpp"
 
+#include <array>
 #include <chrono>
 
 namespace kna::standins::apiserver {
 
 namespace {
 
-json column(const char* name, const char* type, const char* description) {
-  json c{{"name", name}, {"type", type}, {"description", description}, {"priority", 0}};
+json column(const char* name, const char* type, const char* description, int priority = 0) {
+  json c{{"name", name}, {"type", type}, {"description", description}, {"priority", priority}};
   if (std::string(name) == "Name") c["format"] = "name";
   return c;
 }
@@ -48,6 +49,40 @@ std::string requested_duration(const json& csr) {
   return human_duration(std::chrono::seconds(seconds));
 }
 
+bool is_binding(const ResourceType& type) {
+  return &type == &cluster_role_bindings() || &type == &role_bindings();
+}
+
+bool is_role(const ResourceType& type) {
+  return &type == &cluster_roles() || &type == &roles();
+}
+
+// rbac.SubjectsStrings: a binding's users, groups and service accounts (namespace/name), each
+// joined with ", ".
+std::array<std::string, 3> subjects_strings(const json& binding) {
+  std::array<std::string, 3> out;
+  if (!binding.contains("subjects") || !binding["subjects"].is_array()) return out;
+  for (const auto& subject : binding["subjects"]) {
+    const auto kind = text(subject, "/kind");
+    std::string* into = kind == "User"             ? &out[0]
+                        : kind == "Group"          ? &out[1]
+                        : kind == "ServiceAccount" ? &out[2]
+                                                   : nullptr;
+    if (into == nullptr) continue;
+    const auto name = kind == "ServiceAccount"
+                          ? text(subject, "/namespace") + "/" + text(subject, "/name")
+                          : text(subject, "/name");
+    *into += (into->empty() ? "" : ", ") + name;
+  }
+  return out;
+}
+
+// A timestamp as a "date" column shows it: RFC 3339 in UTC.
+std::string created_at(const json& object) {
+  const auto created = parse_time(text(object, "/metadata/creationTimestamp"));
+  return created ? format_time(*created) : "";
+}
+
 }  // namespace
 
 json object_table(const ResourceType& type, const std::vector<json>& objects,
@@ -63,6 +98,20 @@ json object_table(const ResourceType& type, const std::vector<json>& objects,
   else if (&type == &secrets())
     columns = {name, column("Type", "string", "The type of the secret"),
                column("Data", "integer", "The number of keys in the secret."), age_column};
+  else if (is_binding(type))
+    columns = {name,
+               column("Role", "string",
+                      "RoleRef can only reference a ClusterRole in the global namespace. If the "
+                      "RoleRef cannot be resolved, the Authorizer must return an error. This field "
+                      "is immutable."),
+               age_column,
+               column("Users", "string", "Users in the roleBinding", 1),
+               column("Groups", "string", "Groups in the roleBinding", 1),
+               column("ServiceAccounts", "string", "ServiceAccounts in the roleBinding", 1)};
+  else if (is_role(type))
+    columns = {name, column("Created At", "date",
+                            "CreationTimestamp is a timestamp representing the server time when "
+                            "this object was created.")};
   else
     columns = {name,
                age_column,
@@ -82,6 +131,14 @@ json object_table(const ResourceType& type, const std::vector<json>& objects,
       cells = {object_name, count(object, "data") + count(object, "binaryData"), age(object, now)};
     else if (&type == &secrets())
       cells = {object_name, object.value("type", ""), count(object, "data"), age(object, now)};
+    else if (is_binding(type)) {
+      const auto subjects = subjects_strings(object);
+      cells = {
+          object_name,      text(object, "/roleRef/kind") + "/" + text(object, "/roleRef/name"),
+          age(object, now), subjects[0],
+          subjects[1],      subjects[2]};
+    } else if (is_role(type))
+      cells = {object_name, created_at(object)};
     else
       cells = {object_name,
                age(object, now),

@@ -1,6 +1,7 @@
 #pragma once
-// kubectl's server-side Tables for the kube-apiserver stand-in's ConfigMaps, Secrets and
-// CertificateSigningRequests, with the real columns (nodes have theirs in apiserver_node.hpp).
+// kubectl's server-side Tables for the kube-apiserver stand-in's ConfigMaps, Secrets,
+// CertificateSigningRequests and RBAC roles and bindings, with the real columns (nodes have theirs
+// in apiserver_node.hpp).
 
 #include <string>
 #include <vector>

@@ -1,6 +1,7 @@
 #pragma once
-// Watch (?watch=true) on the kube-apiserver stand-in's ConfigMaps, Secrets and
-// CertificateSigningRequests: the real wire format (a chunked stream of JSON events, one a line:
+// Watch (?watch=true) on the kube-apiserver stand-in's ConfigMaps, Secrets,
+// CertificateSigningRequests and RBAC objects: the real wire format (a chunked stream of JSON
+// events, one a line:
 // {"type":"ADDED|MODIFIED|DELETED","object":{…}}), found by reading the store every 200 ms rather
 // than from etcd's own watch. From ?resourceVersion=N only changes after N are sent; without it
 // (or with 0) every object first comes as ADDED. Unlike etcd's, it has no history: an object

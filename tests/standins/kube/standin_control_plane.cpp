@@ -19,6 +19,14 @@ struct ControlPlaneFlags {
   std::string v, cluster_cidr, service_cluster_ip_range;
   std::string cluster_name, root_ca_file, service_account_private_key_file, node_monitor_period;
   bool allocate_node_cidrs{false}, leader_elect{false};
+  // kubeadm's: the secure serving port's address and its delegated authentication and
+  // authorization (the stand-ins serve plain /healthz on --address:--port), the CSR signer's CA
+  // (the API server stand-in signs itself, with ca.key beside its --client-ca-file), and which
+  // controllers run, with which credentials (none run).
+  std::string bind_address, authentication_kubeconfig, authorization_kubeconfig;
+  std::string client_ca_file, requestheader_client_ca_file;
+  std::string cluster_signing_cert_file, cluster_signing_key_file, controllers;
+  bool use_service_account_credentials{false};
 };
 
 }  // namespace
@@ -35,6 +43,11 @@ int control_plane_main(const ControlPlaneComponent& component, int argc, char** 
   cli.option("--port", f.port);
   cli.option("--v", f.v);
   cli.flag("--leader-elect", f.leader_elect);
+  cli.option("--bind-address", f.bind_address);
+  cli.option("--authentication-kubeconfig", f.authentication_kubeconfig);
+  cli.option("--authorization-kubeconfig", f.authorization_kubeconfig);
+  cli.option("--client-ca-file", f.client_ca_file);
+  cli.option("--requestheader-client-ca-file", f.requestheader_client_ca_file);
   if (component.controller_manager) {
     cli.option("--cluster-cidr", f.cluster_cidr);
     cli.option("--service-cluster-ip-range", f.service_cluster_ip_range);
@@ -43,6 +56,10 @@ int control_plane_main(const ControlPlaneComponent& component, int argc, char** 
     cli.option("--root-ca-file", f.root_ca_file);
     cli.option("--service-account-private-key-file", f.service_account_private_key_file);
     cli.option("--node-monitor-period", f.node_monitor_period);
+    cli.option("--cluster-signing-cert-file", f.cluster_signing_cert_file);
+    cli.option("--cluster-signing-key-file", f.cluster_signing_key_file);
+    cli.option("--controllers", f.controllers);
+    cli.flag("--use-service-account-credentials", f.use_service_account_credentials);
   }
   if (auto code = cli.parse(argc, argv)) return *code;
 

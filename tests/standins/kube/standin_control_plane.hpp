@@ -1,6 +1,7 @@
 #pragma once
 // What the controller-manager and scheduler stand-ins share: both only watch the API server's
-// /healthz and serve their own.
+// /healthz (over TLS with the kubeconfig's CA and client certificate for an https server) and
+// serve their own, plain, on --address:--port.
 
 #include <string>
 

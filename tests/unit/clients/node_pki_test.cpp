@@ -87,5 +87,44 @@ TEST_F(NodePki, AKeyThatIsNotTheCasIsRefused) {
   EXPECT_THAT(issued.error().message, HasSubstr("the CA certificate is not PEM"));
 }
 
+// What the master's issue step keeps across restarts, and what it replaces.
+TEST_F(NodePki, ACertificateIsCurrentForItsIdentityCaAndKeyOnly) {
+  const ClientIdentity node{"system:node:master-1", {"system:nodes"}};
+  auto issued = issue_client_certificate(ca(), ca_key(), node, std::chrono::hours(1));
+  ASSERT_TRUE(issued) << issued.error().message;
+  const std::string pem = issued.value().cert_pem + issued.value().key_pem;
+  EXPECT_TRUE(client_certificate_current(pem, ca(), node));
+
+  EXPECT_FALSE(client_certificate_current(pem, ca(), {"system:node:master-2", {"system:nodes"}}));
+  EXPECT_FALSE(client_certificate_current(pem, ca(), {"system:node:master-1", {}}));
+  EXPECT_FALSE(
+      client_certificate_current(pem, ca(), {"system:node:master-1", {"system:nodes", "x"}}));
+  // The CA was replaced: what the old one signed must go.
+  EXPECT_FALSE(
+      client_certificate_current(pem, test::slurp(test::pki().path("other-ca.crt")), node));
+  // A certificate with someone else's key, or without one.
+  auto other = issue_client_certificate(ca(), ca_key(), node, std::chrono::hours(1));
+  ASSERT_TRUE(other);
+  EXPECT_FALSE(
+      client_certificate_current(issued.value().cert_pem + other.value().key_pem, ca(), node));
+  EXPECT_FALSE(client_certificate_current(issued.value().cert_pem, ca(), node));
+  EXPECT_FALSE(client_certificate_current("", ca(), node));
+  EXPECT_FALSE(client_certificate_current(pem, "junk", node));
+}
+
+TEST_F(NodePki, ACertificateInTheLastThirdOfItsLifeIsNotCurrent) {
+  const ClientIdentity who{"system:kube-scheduler", {}};
+  // Backdated 5 minutes: issued for 1 minute, 5 of its 6 minutes are gone.
+  auto short_lived = issue_client_certificate(ca(), ca_key(), who, std::chrono::seconds(60));
+  ASSERT_TRUE(short_lived);
+  EXPECT_FALSE(client_certificate_current(
+      short_lived.value().cert_pem + short_lived.value().key_pem, ca(), who));
+  // Issued for 10 minutes: 5 of 15 gone, two thirds left.
+  auto fresh = issue_client_certificate(ca(), ca_key(), who, std::chrono::seconds(600));
+  ASSERT_TRUE(fresh);
+  EXPECT_TRUE(
+      client_certificate_current(fresh.value().cert_pem + fresh.value().key_pem, ca(), who));
+}
+
 }  // namespace
 }  // namespace kna

@@ -453,19 +453,22 @@ std::vector<BadCase> bad_cases() {
        {"control_plane.service_cluster_ip_range (flag --set "
         "control_plane.service_cluster_ip_range)",
         "\"10.0.0.0/8\"", "overlaps flannel_network 10.1.0.0/16", "use a range outside it"}});
-  c.push_back({"master_k8s_version_without_insecure_port",
+  c.push_back({"tls_master_without_its_pki",
                "",
-               {{"KNA_ROLE", "master"}, {"K8S_VERSION", "v1.20.0"}},
+               {{"KNA_ROLE", "master"}, {"K8S_VERSION", "v1.20.0"}, {"KNA_PKI_DIR", "/no/pki"}},
                {},
-               {"k8s_version (env K8S_VERSION)", "\"v1.20.0\"", "role from env KNA_ROLE",
-                "the master runs the API server's insecure port 8080, which Kubernetes removed in "
-                "v1.20; use K8S_VERSION v1.19 or older on the master"}});
-  c.push_back({"master_k8s_version_pre_release_of_v120",
-               R"({"role": "master", "k8s_version": "v1.20.0-alpha.1"})",
+               {"control_plane.pki_dir (env KNA_PKI_DIR)", "\"/no/pki\"",
+                "is not the PKI a TLS master needs: it lacks (or cannot read) ca.crt, ca.key, "
+                "apiserver.crt, apiserver.key, sa.key, sa.pub.",
+                "Make it with `kubeadm init phase certs all --cert-dir /no/pki"}});
+  c.push_back({"master_of_a_v120_pre_release_on_the_insecure_port",
+               R"({"role": "master", "k8s_version": "v1.20.0-alpha.1",
+                   "cluster": {"api_server": "http://10.0.0.1:8080"}})",
                {},
                {},
-               {"k8s_version (file {file})", "\"v1.20.0-alpha.1\"", "role from file {file}",
-                "removed in v1.20"}});
+               {"cluster.api_server (file {file})", "\"http://10.0.0.1:8080\"",
+                "a master of \"v1.20.0-alpha.1\" serves its API server over TLS only",
+                "use https://MASTER_IP:6443"}});
   c.push_back({"kubeconfig_relative",
                "",
                {},

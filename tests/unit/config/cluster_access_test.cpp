@@ -2,6 +2,8 @@
 // the server, something to authenticate with, the token and pin forms), each problem naming the
 // option; the join token redacted wherever the configuration is shown.
 
+#include <filesystem>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -129,13 +131,63 @@ TEST(ClusterAccess, BadUrlsAreNamed) {
   }
 }
 
-TEST(ClusterAccess, ATlsMasterIsRefused) {
-  test::Setup setup;
-  setup.inputs.env["KNA_ROLE"] = "master";
-  setup.inputs.env["KNA_CA_FILE"] = setup.dir.write("ca.crt", "-----BEGIN CERTIFICATE-----\n");
-  setup.inputs.env["KNA_API_TOKEN"] = "t";
-  setup.inputs.flags = {{"cluster.api_server", "https://10.0.0.1:6443"}};
-  EXPECT_THAT(joined(setup.problems()), HasSubstr("a master runs its API server on the insecure"));
+// A master of v1.20 or later: kubeadm's PKI files, PEM as far as the loader looks.
+struct TlsMasterSetup : test::Setup {
+  TlsMasterSetup() {
+    inputs.env["KNA_ROLE"] = "master";
+    inputs.env["K8S_VERSION"] = "v1.28.0";
+    std::filesystem::create_directories(dir.path("pki"));
+    for (const char* name : {"ca.crt", "apiserver.crt"})
+      dir.write(std::string("pki/") + name, "-----BEGIN CERTIFICATE-----\n");
+    for (const char* name : {"ca.key", "apiserver.key", "sa.key"})
+      dir.write(std::string("pki/") + name, "-----BEGIN PRIVATE KEY-----\n");
+    dir.write("pki/sa.pub", "-----BEGIN PUBLIC KEY-----\n");
+    inputs.env["KNA_PKI_DIR"] = dir.path("pki");
+  }
+};
+
+TEST(ClusterAccess, AMasterServesTlsFromV120WithItsPki) {
+  TlsMasterSetup setup;
+  setup.inputs.env["KNA_JOIN_TOKEN"] = kToken;  // published for the workers
+  const LoadedConfig loaded = setup.load();
+  EXPECT_EQ(loaded.config.cluster.api_server, "https://10.0.0.1:6443");
+  EXPECT_EQ(loaded.config.control_plane.pki_dir, setup.dir.path("pki"));
+}
+
+TEST(ClusterAccess, ATlsMasterNamesEachMissingPkiFileAndHowToMakeThem) {
+  TlsMasterSetup setup;
+  std::filesystem::remove(setup.dir.path("pki/ca.key"));
+  std::filesystem::remove(setup.dir.path("pki/sa.pub"));
+  setup.dir.write("pki/apiserver.crt", "not PEM\n");
+  const std::string problems = joined(setup.problems());
+  EXPECT_THAT(problems, HasSubstr("control_plane.pki_dir (env KNA_PKI_DIR)"));
+  EXPECT_THAT(problems, HasSubstr("it lacks (or cannot read) ca.key, sa.pub; "));
+  EXPECT_THAT(problems, HasSubstr("apiserver.crt holds no PEM"));
+  EXPECT_THAT(problems,
+              HasSubstr("kubeadm init phase certs all --cert-dir " + setup.dir.path("pki")));
+  EXPECT_THAT(problems, ::testing::Not(HasSubstr("ca.crt")));
+}
+
+TEST(ClusterAccess, ATlsMasterTakesNoTrustOrCredentialsButItsPki) {
+  TlsMasterSetup setup;
+  setup.inputs.env["KNA_CA_FILE"] = setup.dir.path("pki/ca.crt");
+  setup.inputs.env["KNA_CA_CERT_HASH"] = kPin;
+  const std::string problems = joined(setup.problems());
+  EXPECT_THAT(problems, HasSubstr("cluster.ca_file (env KNA_CA_FILE)"));
+  EXPECT_THAT(problems, HasSubstr("cluster.ca_cert_hash (env KNA_CA_CERT_HASH)"));
+  EXPECT_THAT(problems, HasSubstr("a master's trust and credentials come from its own PKI"));
+}
+
+TEST(ClusterAccess, AMasterUpToV119ServesTheInsecurePortAndFromV120OnlyTls) {
+  TlsMasterSetup old;
+  old.inputs.env["K8S_VERSION"] = "v1.19.16";
+  EXPECT_EQ(old.load().config.cluster.api_server, "http://10.0.0.1:8080");
+  old.inputs.flags = {{"cluster.api_server", "https://10.0.0.1:6443"}};
+  EXPECT_THAT(joined(old.problems()), HasSubstr("runs its API server on the insecure port 8080"));
+
+  TlsMasterSetup current;
+  current.inputs.flags = {{"cluster.api_server", "http://10.0.0.1:8080"}};
+  EXPECT_THAT(joined(current.problems()), HasSubstr("serves its API server over TLS only"));
 }
 
 TEST(ClusterAccess, ATokenAndAPinLoadAndTheTokenIsRedacted) {
