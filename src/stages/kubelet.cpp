@@ -33,15 +33,18 @@ std::vector<std::string> kubelet_flags(const StageContext& ctx, const KubeletPro
     case KubeletProfile::Api::kubeconfig:
       // Mounted at their host paths in a container.
       if (join_mode(cfg) == JoinMode::token) {
-        // The TLS bootstrap: the kubelet asks for its own certificate (into --cert-dir, by
-        // default <root-dir>/pki), writes --kubeconfig naming it, and renews it before it expires.
+        // The TLS bootstrap: the kubelet asks for its own certificate (into --cert-dir, named
+        // always: its default is /var/lib/kubelet/pki even with another --root-dir), writes
+        // --kubeconfig naming it, and renews it before it expires.
         flags.push_back("--bootstrap-kubeconfig=" + cfg.paths.bootstrap_kubeconfig);
         flags.push_back("--kubeconfig=" + kubelet_own_kubeconfig(cfg));
+        flags.push_back("--cert-dir=" + kubelet_cert_dir(cfg));
         flags.push_back("--rotate-certificates");
       } else if (join_mode(cfg) == JoinMode::control_plane) {
         // The agent issued the certificate where the TLS bootstrap would have put it; the kubelet
         // renews it through the CSR API (kubeadm's selfnodeclient binding approves that).
         flags.push_back("--kubeconfig=" + kubelet_own_kubeconfig(cfg));
+        flags.push_back("--cert-dir=" + kubelet_cert_dir(cfg));
         flags.push_back("--rotate-certificates");
       } else {
         flags.push_back("--kubeconfig=" + cfg.paths.kubeconfig);

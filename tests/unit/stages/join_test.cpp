@@ -39,6 +39,12 @@ TEST(JoinByToken, TheKubeletBootstrapsFromADiscoveredKubeconfig) {
               Contains("--bootstrap-kubeconfig=/var/lib/kube-node-agent/bootstrap-kubeconfig"));
   EXPECT_THAT(argv, Contains("--kubeconfig=/var/lib/kubelet/kubeconfig"));
   EXPECT_THAT(argv, Contains("--rotate-certificates"));
+  EXPECT_THAT(argv, Contains("--cert-dir=/var/lib/kubelet/pki"));
+  // The kubelet's --cert-dir default ignores --root-dir: a relocated root names it.
+  Config relocated = tls_worker();
+  relocated.paths.kubelet_dir = "/srv/node-2/kubelet";
+  EXPECT_THAT(process_argv(relocated, kStageKubelet),
+              Contains("--cert-dir=/srv/node-2/kubelet/pki"));
   EXPECT_THAT(argv, Not(Contains("--kubeconfig=/var/lib/kube-node-agent/kubeconfig")));
 
   const StageSpec kubelet = stage_of(cfg, kStageKubelet);

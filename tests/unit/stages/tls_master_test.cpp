@@ -95,6 +95,7 @@ TEST(TlsMaster, TheKubeletRunsAsTheNodeAndTheAgentAsksAsIt) {
   const auto argv = process_argv(cfg, kStageKubelet);
   EXPECT_THAT(argv, Contains("--kubeconfig=/var/lib/kubelet/kubeconfig"));
   EXPECT_THAT(argv, Contains("--rotate-certificates"));
+  EXPECT_THAT(argv, Contains("--cert-dir=/var/lib/kubelet/pki"));
   EXPECT_THAT(argv, Not(Contains(HasSubstr("--bootstrap-kubeconfig"))));
   const StageSpec kubelet = stage_of(cfg, kStageKubelet);
   const auto* ready = std::get_if<NodeReady>(&kubelet.ready.then);
