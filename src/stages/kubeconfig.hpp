@@ -32,8 +32,8 @@ int api_server_port(const Config& cfg);
 // The CA file the node trusts the API server with: discovery's paths.cluster_ca when joining by
 // pin, else cluster.ca_file ("" over http).
 std::string cluster_ca_file(const Config& cfg);
-// Joining by token: the folder of the kubelet's certificates (<kubelet_dir>/pki, its --cert-dir), the
-// certificate and key it keeps current there, and the kubeconfig it writes once it has one.
+// Joining by token: the folder of the kubelet's certificates (<kubelet_dir>/pki, its --cert-dir),
+// the certificate and key it keeps current there, and the kubeconfig it writes once it has one.
 std::string kubelet_cert_dir(const Config& cfg);
 std::string kubelet_client_cert(const Config& cfg);
 std::string kubelet_own_kubeconfig(const Config& cfg);
