@@ -25,7 +25,9 @@ using KeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
 using BnPtr = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;
 using ExtPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION, X509_EXTENSION_free>>;
 
-std::string last_error() {
+}  // namespace
+
+std::string openssl_error() {
   const unsigned long code = ERR_get_error();
   ERR_clear_error();
   if (code == 0) return "unknown OpenSSL error";
@@ -33,6 +35,8 @@ std::string last_error() {
   ERR_error_string_n(code, buffer, sizeof(buffer));
   return buffer;
 }
+
+namespace {
 
 BioPtr memory_of(const std::string& text) {
   return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
@@ -103,7 +107,7 @@ Result<IssuedCertificate> issue_client_certificate(const std::string& ca_cert_pe
                                                    const std::string& ca_key_pem,
                                                    const ClientIdentity& who,
                                                    std::chrono::seconds validity) {
-  const auto fail = [](const std::string& what) { return Error{what + ": " + last_error()}; };
+  const auto fail = [](const std::string& what) { return Error{what + ": " + openssl_error()}; };
   auto ca_bio = memory_of(ca_cert_pem);
   X509Ptr ca(PEM_read_bio_X509(ca_bio.get(), nullptr, nullptr, nullptr));
   if (!ca) return fail("the CA certificate is not PEM");

@@ -30,6 +30,9 @@ Result<IssuedCertificate> issue_client_certificate(const std::string& ca_cert_pe
                                                    const ClientIdentity& who,
                                                    std::chrono::seconds validity);
 
+// OpenSSL's oldest queued error as text ("unknown OpenSSL error" when none), the queue cleared.
+std::string openssl_error();
+
 // Whether `pem` (a certificate and its key, as issued) still serves `who`: its key matches, the CA
 // of `ca_cert_pem` signed it, its subject is exactly `who`, and it is valid now and not yet in
 // the last third of its life. Anything unreadable is not current.

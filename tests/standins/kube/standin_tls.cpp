@@ -273,13 +273,4 @@ std::string TlsClient::failure(httplib::Error error) const {
   }
 }
 
-std::string openssl_error() {
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown OpenSSL error";
-  char buffer[256];
-  ERR_error_string_n(code, buffer, sizeof(buffer));
-  return buffer;
-}
-
 }  // namespace kna::standins

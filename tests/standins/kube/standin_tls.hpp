@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "clients/node_pki.hpp"
+
 #include "kna/error.hpp"
 
 namespace httplib {
@@ -19,8 +21,9 @@ namespace kna::standins {
 
 struct ApiServer;
 
-// OpenSSL's reason for its last failure (the error queue emptied), for error messages.
-std::string openssl_error();
+// OpenSSL's reason for its last failure (the error queue emptied), for error messages: the
+// agent's own (clients/node_pki.hpp).
+using kna::openssl_error;
 
 // host and port of an https URL ("https://[::1]:6443/x" → "::1", 6443; 443 when not given).
 struct HostPort {
