@@ -57,7 +57,8 @@ Supervisor::Impl::Impl(Dispatcher& dispatcher, Runtime& runtime, Prober& prober,
       resolve_(std::move(resolve)),
       random_(random),
       specs_(std::move(stages)),
-      graph_(specs_) {
+      graph_(specs_),
+      beat_origin_(dispatcher_.now()) {
   stages_.reserve(specs_.size());
   for (auto& spec : specs_) stages_.emplace_back(std::move(spec), random, dispatcher_.now());
   specs_.clear();

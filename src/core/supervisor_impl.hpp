@@ -153,6 +153,9 @@ class Supervisor::Impl {
   // The delay before the next check after `result` failed: `usual`, or longer while the cause
   // lies outside the workload (kOutsideRetry).
   Duration retry_delay(std::size_t i, Duration usual, const ProbeResult& result);
+  // The delay to the next check of a ready stage that passed: to the next beat of its period,
+  // at least half a period away.
+  Duration on_beat(Duration period) const;
   void on_deadline(std::size_t i, std::uint64_t epoch);
 
   // supervisor_stop.cpp
@@ -171,6 +174,9 @@ class Supervisor::Impl {
   std::vector<StageSpec> specs_;  // in start order; only until stages_ is built
   core::StageGraph graph_;
   std::vector<core::StageRecord> stages_;
+  // The checks of ready stages fall on multiples of their period from here, so that a node's
+  // stages are checked at the same moments and the idle agent wakes once for all of them.
+  TimePoint beat_origin_;
 
   bool started_{false};
   bool shutting_down_{false};

@@ -37,7 +37,17 @@ void Supervisor::Impl::enter_ready(std::size_t i) {
   auto& s = stages_[i];
   if (!s.first_ready) s.first_ready = dispatcher_.now();
   s.probe_failures = 0;
-  if (s.current.ready.kind != ProbeKind::none) schedule_probe(i, s.current.ready.policy.period);
+  if (s.current.ready.kind != ProbeKind::none)
+    schedule_probe(i, on_beat(s.current.ready.policy.period));
+}
+
+Duration Supervisor::Impl::on_beat(Duration period) const {
+  if (period <= Duration::zero()) return period;
+  // A passing check answers a few milliseconds after its beat: the next beat is a period away.
+  // A stage that just became ready waits for the beat after next if the next is too close.
+  Duration delay = period - (dispatcher_.now() - beat_origin_) % period;
+  if (delay < period / 2) delay += period;
+  return delay;
 }
 
 void Supervisor::Impl::schedule_probe(std::size_t i, Duration delay) {
@@ -126,7 +136,7 @@ void Supervisor::Impl::on_probe_result(std::size_t i, std::uint64_t epoch,
     if (s.last_probe_outside) s.last_error.clear();
     s.last_probe_outside = false;
     if (s.state == StageState::ready) {
-      schedule_probe(i, policy.period);
+      schedule_probe(i, on_beat(policy.period));
       return;
     }
     const char* because = s.state == StageState::running ? "the readiness probe passed"

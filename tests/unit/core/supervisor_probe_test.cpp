@@ -229,5 +229,70 @@ TEST_F(SupervisorStep, AStepWithWorkLeftRunsAgainUntilItIsDone) {
   EXPECT_EQ(steps_after(seconds(60)), steps + 3);
 }
 
+// The checks of ready stages fall on common beats (multiples of the period from the
+// supervisor's start), so that an idle agent wakes once for all of them.
+class SupervisorBeat : public SupervisorTest {
+ protected:
+  // "a" is ready at once; "b" fails its checks until `b_ready_after`, then passes.
+  void start_with_b_ready_after(Duration b_ready_after) {
+    add("a");
+    add("b");
+    automatic();
+    prober.set_failing(probe_url("b"), "not yet");
+    start();
+    ASSERT_EQ(state("a"), StageState::ready);
+    sim.advance(b_ready_after);
+    prober.set_ok(probe_url("b"));
+    sim.advance(Millis(100));  // b's next attempt while starting passes
+    ASSERT_EQ(state("b"), StageState::ready);
+    b_ready_at = sim.now() - origin;
+  }
+  // The checks of `name` so far, once simulated time has reached `at` since the start.
+  std::size_t checks_at(const std::string& name, Duration at) {
+    sim.advance(origin + at - sim.now());
+    return prober.checks(probe_url(name));
+  }
+  TimePoint origin = sim.now();
+  Duration b_ready_at{0};
+};
+
+TEST_F(SupervisorBeat, AStageReadyLaterIsCheckedOnTheSameBeatsAsTheOthers) {
+  start_with_b_ready_after(Millis(1'200));
+  const std::size_t a0 = checks_at("a", Millis(4'999));
+  const std::size_t b0 = prober.checks(probe_url("b"));
+  // Both at 5 s: b was ready at 1.3 s, and is not checked again at 6.3 s.
+  EXPECT_EQ(checks_at("a", Millis(5'000)), a0 + 1);
+  EXPECT_EQ(prober.checks(probe_url("b")), b0 + 1);
+  EXPECT_EQ(checks_at("b", Millis(9'999)), b0 + 1);
+  EXPECT_EQ(checks_at("b", Millis(10'000)), b0 + 2);
+  EXPECT_EQ(prober.checks(probe_url("a")), a0 + 2);
+}
+
+TEST_F(SupervisorBeat, AStageReadyJustBeforeABeatWaitsForTheNextOne) {
+  start_with_b_ready_after(Millis(4'000));  // ready at 4.1 s: 0.9 s before the beat
+  ASSERT_EQ(b_ready_at, Millis(4'100));
+  const std::size_t b0 = checks_at("b", Millis(9'999));
+  EXPECT_EQ(prober.checks(probe_url("b")), b0);
+  EXPECT_EQ(checks_at("b", Millis(10'000)), b0 + 1);
+}
+
+TEST_F(SupervisorBeat, ASlowCheckKeepsTheBeat) {
+  add("a");
+  automatic();
+  start();
+  const std::string url = probe_url("a");
+  prober.hold(url);
+  sim.advance(seconds(5));  // the check of the 5 s beat waits for its answer
+  sim.advance(Millis(1'500));
+  ASSERT_EQ(prober.answer(url, {true, ""}), 1u);
+  prober.release(url);
+  sim.run_posted();
+  const std::size_t after = prober.checks(url);
+  sim.advance(origin + seconds(10) - Millis(1) - sim.now());
+  EXPECT_EQ(prober.checks(url), after);
+  sim.advance(Millis(1));  // 10 s: not 11.5 s
+  EXPECT_EQ(prober.checks(url), after + 1);
+}
+
 }  // namespace
 }  // namespace kna::test

@@ -93,10 +93,16 @@ TEST_F(SupervisorStart, ProbesEveryIntervalUntilReady) {
   sim.advance(Millis(100));
   EXPECT_EQ(state("a"), StageState::ready);
   EXPECT_EQ(prober.checks(probe_url("a")), 12u);
-  sim.advance(Millis(4999));  // then every period
+  // Then every period, on the beats counted from the supervisor's start: ready at 1.1 s, next
+  // checked at 5 s and 10 s.
+  sim.advance(Millis(3899));
   EXPECT_EQ(prober.checks(probe_url("a")), 12u);
   sim.advance(Millis(1));
   EXPECT_EQ(prober.checks(probe_url("a")), 13u);
+  sim.advance(Millis(4999));
+  EXPECT_EQ(prober.checks(probe_url("a")), 13u);
+  sim.advance(Millis(1));
+  EXPECT_EQ(prober.checks(probe_url("a")), 14u);
 }
 
 TEST_F(SupervisorStart, KeepsOnlyOneProbeInFlight) {
