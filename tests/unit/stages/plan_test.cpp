@@ -48,7 +48,8 @@ TEST(BuildPlan, MasterDependenciesFollowTheReference) {
   EXPECT_EQ(plan[2].deps, (Deps{{"bootstrap-docker", true}, {"etcd", true}}));
   EXPECT_EQ(plan[3].deps, (Deps{{"flannel", false}}));
   EXPECT_EQ(plan[4].deps, (Deps{{"main-docker", true}}));
-  EXPECT_EQ(plan[5].deps, (Deps{{"main-docker", true}}));
+  // kubelet → kube-proxy, as docker-multinode started them (the first time only).
+  EXPECT_EQ(plan[5].deps, (Deps{{"main-docker", true}, {"kubelet", false}}));
 }
 
 TEST(BuildPlan, WorkerFlannelWaitsForNoLocalEtcd) {
@@ -73,7 +74,8 @@ TEST(BuildPlan, HostProcessesOnlyWaitForTheDaemonTheyDoNotRunIn) {
   EXPECT_EQ(stage_of(cfg, kStageFlannel).deps, (Deps{{"bootstrap-docker", false}, {"etcd", true}}));
   // The kubelet drives the main dockerd even from the host.
   EXPECT_EQ(stage_of(cfg, kStageKubelet).deps, (Deps{{"main-docker", true}}));
-  EXPECT_EQ(stage_of(cfg, kStageKubeProxy).deps, (Deps{{"main-docker", false}}));
+  EXPECT_EQ(stage_of(cfg, kStageKubeProxy).deps,
+            (Deps{{"main-docker", false}, {"kubelet", false}}));
 }
 
 TEST(BuildPlan, DisabledStagesAndTheirEdgesAreLeftOut) {
@@ -93,7 +95,9 @@ TEST(BuildPlan, DisabledDaemonDropsEveryEdgeToIt) {
   cfg.stages[kStageMainDocker].enabled = false;
   const auto plan = build_plan(cfg, {});
   EXPECT_EQ(names_of(plan), (std::vector<std::string>{"flannel", "kubelet", "kube-proxy"}));
-  for (const auto& spec : plan) EXPECT_EQ(spec.deps, Deps{}) << spec.name;
+  EXPECT_EQ(plan[0].deps, Deps{});
+  EXPECT_EQ(plan[1].deps, Deps{});
+  EXPECT_EQ(plan[2].deps, (Deps{{"kubelet", false}}));
 }
 
 TEST(BuildPlan, MissingStageEntryUsesBuiltInDefaults) {
