@@ -39,7 +39,7 @@ Result<StageSpec> build_kube_proxy(const StageContext& ctx) {
   }
   // The first time, kube-proxy starts once the kubelet is ready, as kubeadm's DaemonSet does
   // once the node is registered: the node turns Ready sooner when the two do not start side by
-  // side (on two cores, 0.3-0.4 s of a worker's join), and kube-proxy has nothing to proxy
+  // side (on two cores, 0.2-0.4 s of a worker's join), and kube-proxy has nothing to proxy
   // before the node can run pods. Joined by token, the node's certificate it uses exists only
   // then; a master's API server runs under its kubelet.
   spec.deps.push_back(Dependency{kStageKubelet, false});
