@@ -16,6 +16,7 @@
 
 #include "app/check_internal.hpp"
 #include "kna/catalogue.hpp"
+#include "platform/atomic_file.hpp"
 #include "stages/kubeconfig.hpp"
 
 namespace kna::app {
@@ -25,15 +26,6 @@ namespace fs = std::filesystem;
 std::string under(const Machine& m, const std::string& path) {
   if (m.root.empty() || m.root == "/") return path;
   return (fs::path(m.root) / fs::path(path).relative_path()).string();
-}
-
-std::optional<std::string> read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return std::nullopt;
-  return text.str();
 }
 
 std::set<std::string> running_stages(const Config& cfg) {
@@ -56,12 +48,12 @@ const char* to_string(CheckResult r) {
   return "?";
 }
 
-namespace {
-
-CheckLine line(std::string name, CheckResult r, std::string found, std::string remedy = "",
-               bool enforced = false) {
+CheckLine line(std::string name, CheckResult r, std::string found, std::string remedy,
+               bool enforced) {
   return CheckLine{std::move(name), r, std::move(found), std::move(remedy), enforced};
 }
+
+namespace {
 
 // Stages in start order, as the table lists them.
 std::vector<std::string> running_in_order(const Config& cfg) {

@@ -1,7 +1,6 @@
 #pragma once
 // Helpers shared by the check_*.cpp files.
 
-#include <optional>
 #include <set>
 #include <string>
 
@@ -11,8 +10,9 @@ namespace kna::app {
 
 // `path` (absolute) inside the machine's root.
 std::string under(const Machine& m, const std::string& path);
-// The whole file; nullopt when it cannot be read.
-std::optional<std::string> read_text(const std::string& path);
+// One line of the report.
+CheckLine line(std::string name, CheckResult r, std::string found, std::string remedy = "",
+               bool enforced = false);
 // The stages this configuration runs: its role's, enabled ones (as `plan` lists them).
 std::set<std::string> running_stages(const Config& cfg);
 

@@ -15,6 +15,7 @@
 
 #include "app/check.hpp"
 #include "app/check_internal.hpp"
+#include "platform/atomic_file.hpp"
 
 namespace kna::app {
 namespace {
@@ -90,7 +91,7 @@ std::optional<KernelConfig> read_kernel_config(const Machine& m, const std::stri
     kc.source = "/proc/config.gz";
   }
   if (!text && !release.empty()) {
-    text = read_text(under(m, "/boot/config-" + release));
+    text = read_file(under(m, "/boot/config-" + release));
     kc.source = "/boot/config-" + release;
   }
   if (!text) return std::nullopt;
@@ -118,11 +119,11 @@ struct Kernel {
 Kernel read_kernel(const Machine& m) {
   Kernel k;
   k.release = m.kernel_release();
-  k.loaded = module_set(read_text(under(m, "/proc/modules")), true);
+  k.loaded = module_set(read_file(under(m, "/proc/modules")), true);
   if (!k.release.empty()) {
     const std::string dir = "/lib/modules/" + k.release;
-    k.builtin = module_set(read_text(under(m, dir + "/modules.builtin")), false);
-    k.dep = module_set(read_text(under(m, dir + "/modules.dep")), false);
+    k.builtin = module_set(read_file(under(m, dir + "/modules.builtin")), false);
+    k.dep = module_set(read_file(under(m, dir + "/modules.dep")), false);
   }
   k.config = read_kernel_config(m, k.release);
   return k;
@@ -167,10 +168,6 @@ ModInfo module_state(const Machine& m, const Kernel& k, const std::string& name,
   }
   return {ModState::unknown,
           "cannot tell: not loaded, and no kernel config or modules.builtin/modules.dep to read"};
-}
-
-CheckLine line(std::string name, CheckResult r, std::string found, std::string remedy = "") {
-  return CheckLine{std::move(name), r, std::move(found), std::move(remedy), false};
 }
 
 // A module the node needs: present → ok; loadable → ok (the daemon that needs it loads it);
@@ -279,7 +276,7 @@ std::vector<CheckLine> cgroup_lines(const Machine& m) {
        "a kernel with CONFIG_CGROUP_PIDS (kubelet v1.14+ limits the pids of pods with it)"},
   };
   std::set<std::string> enabled;
-  if (auto v2 = read_text(under(m, "/sys/fs/cgroup/cgroup.controllers"))) {
+  if (auto v2 = read_file(under(m, "/sys/fs/cgroup/cgroup.controllers"))) {
     std::istringstream in(*v2);
     std::string c;
     while (in >> c) enabled.insert(c);
@@ -295,7 +292,7 @@ std::vector<CheckLine> cgroup_lines(const Machine& m) {
     }
     return out;
   }
-  auto v1 = read_text(under(m, "/proc/cgroups"));
+  auto v1 = read_file(under(m, "/proc/cgroups"));
   if (!v1) {
     out.push_back(line("cgroups", CheckResult::fail,
                        "neither /sys/fs/cgroup/cgroup.controllers nor /proc/cgroups",
@@ -340,7 +337,7 @@ CheckLine sysctl_line(const Machine& m, const std::string& key, CheckResult bad,
   std::string file = "/proc/sys/" + key;
   for (auto& c : file)
     if (c == '.') c = '/';
-  const auto value = read_text(under(m, file));
+  const auto value = read_file(under(m, file));
   if (!value) return line(key, bad, absent_found, absent_remedy);
   const std::string v = trimmed(*value);
   if (v == "1") return line(key, CheckResult::ok, "1 (" + file + ")");
@@ -386,7 +383,7 @@ std::vector<CheckLine> kernel_checks(const Config& cfg, const Machine& m) {
   for (auto& l : cgroup_lines(m)) out.push_back(std::move(l));
 
   // overlayfs: registered → in use by dockerd's overlay2; without it dockerd falls back to vfs.
-  const auto filesystems = read_text(under(m, "/proc/filesystems"));
+  const auto filesystems = read_file(under(m, "/proc/filesystems"));
   if (filesystems && filesystems->find("\toverlay\n") != std::string::npos) {
     out.push_back(line("overlayfs", CheckResult::ok, "registered (/proc/filesystems)"));
   } else {

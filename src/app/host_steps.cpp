@@ -76,22 +76,10 @@ Status make_dirs(const std::string& stage, const MakeDirs& step) {
   return kOk;
 }
 
-namespace {
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-}  // namespace
-
 Status discover_cluster(const std::string& stage, const DiscoverCluster& step) {
   // A restart whose files already hold a CA of that pin, and the kubeconfig made of it and the
   // token, asks the API server nothing.
-  const std::string ca_on_disk = read_text(step.ca_file);
+  const std::string ca_on_disk = read_file(step.ca_file).value_or("");
   if (!ca_on_disk.empty()) {
     auto pin = ca_pin_of(ca_on_disk);
     const auto wanted = parse_ca_pin(step.ca_cert_hash);
@@ -121,10 +109,10 @@ Status discover_cluster(const std::string& stage, const DiscoverCluster& step) {
 
 Status issue_certificate(const std::string& stage, const IssueClientCertificate& step) {
   const ClientIdentity who{step.common_name, step.organizations};
-  const std::string ca = read_text(step.ca_cert_file);
+  const std::string ca = read_file(step.ca_cert_file).value_or("");
   if (ca.empty()) return Error{"cannot read the cluster CA " + step.ca_cert_file};
-  if (client_certificate_current(read_text(step.path), ca, who)) return kOk;
-  const std::string ca_key = read_text(step.ca_key_file);
+  if (client_certificate_current(read_file(step.path).value_or(""), ca, who)) return kOk;
+  const std::string ca_key = read_file(step.ca_key_file).value_or("");
   if (ca_key.empty()) return Error{"cannot read the cluster CA's key " + step.ca_key_file};
   // A year, as kubeadm's; issued again in its last third at a start (the kubelet renews its own).
   auto issued = issue_client_certificate(ca, ca_key, who, std::chrono::hours(24 * 365));

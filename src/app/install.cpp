@@ -52,14 +52,6 @@ bool is_plain_path(std::string_view path) {
   return true;
 }
 
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 // KEY=VALUE lines as systemd reads an EnvironmentFile= (comments, blank lines, one level of
 // quotes); what the service will see besides its config file.
 std::map<std::string, std::string> read_environment_file(const std::string& path) {

@@ -22,6 +22,7 @@
 
 #include "app/version.hpp"
 #include "core/request_count.hpp"
+#include "platform/atomic_file.hpp"
 
 namespace kna::app {
 
@@ -84,15 +85,6 @@ std::optional<T> number(std::string_view s) {
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
   return value;
-}
-
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return std::nullopt;
-  return text.str();
 }
 
 prometheus::MetricFamily one_value(std::string name, std::string help, prometheus::MetricType type,

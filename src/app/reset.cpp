@@ -65,13 +65,6 @@ class Report {
   std::vector<std::string> failures_;
 };
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 Millis stop_budget(const Config& cfg, const std::string& stage) {
   auto it = cfg.stages.find(stage);
   return it == cfg.stages.end() ? Millis{10'000} : it->second.stop_timeout;
@@ -292,7 +285,7 @@ void spare_foreign_dockerd(const ResetDockerd& d, ResetTargets& targets, Report&
 // --- mounts, links, files
 
 std::string mountinfo_now() {
-  return read_text("/proc/self/mountinfo");
+  return read_file("/proc/self/mountinfo").value_or("");
 }
 
 void unmount_all(const ResetTargets& targets, Report& report) {

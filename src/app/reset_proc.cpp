@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "platform/atomic_file.hpp"
 #include "runtime/pidfile.hpp"
 
 namespace kna::app {
@@ -20,20 +21,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::string base_name(std::string_view path) {
   const auto slash = path.rfind('/');
   return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
 int parent_pid(int pid) {
-  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat").value_or("");
   // "pid (comm) S ppid …": comm may hold spaces and parentheses.
   const auto close = stat.rfind(')');
   if (close == std::string::npos || close + 4 >= stat.size()) return 0;
@@ -60,7 +54,7 @@ bool wait_exit(int pidfd, Millis limit) {
 }  // namespace
 
 std::vector<std::string> cmdline_of(int pid) {
-  const std::string raw = read_file("/proc/" + std::to_string(pid) + "/cmdline");
+  const std::string raw = read_file("/proc/" + std::to_string(pid) + "/cmdline").value_or("");
   std::vector<std::string> argv;
   std::size_t start = 0;
   while (start < raw.size()) {

@@ -103,6 +103,10 @@ std::string describe(const Origin& origin) {
   return "unknown";
 }
 
+std::string shown(const Layers& l, const std::string& key) {
+  return shown_value(key, l.at(key));
+}
+
 std::string shown_value(const std::string& key, const Tree& value) {
   // A secret that is refused (a wrong type, say) stays hidden: even "" under api_token.
   if (is_secret_key(key)) return "<redacted>";

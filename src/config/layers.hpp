@@ -61,6 +61,8 @@ class Layers {
 
 // A value as shown in a message: JSON text, shortened, or <redacted> for a secret key.
 std::string shown_value(const std::string& key, const Tree& value);
+// The value under `key` in `l`, as shown_value shows it.
+std::string shown(const Layers& l, const std::string& key);
 
 // The closest of `candidates` to `name` by edit distance, or "" if none is close enough.
 std::string closest_match(const std::string& name, const std::vector<std::string>& candidates);

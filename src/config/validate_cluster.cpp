@@ -45,10 +45,6 @@ constexpr PkiFile kPkiFiles[] = {
     {"sa.pub", "-----BEGIN PUBLIC KEY-----", "the service-account public key (PEM)"},
 };
 
-std::string shown(const Layers& l, const std::string& key) {
-  return shown_value(key, l.at(key));
-}
-
 // "https://host[:port]" → scheme; an error message otherwise.
 Result<std::string> url_scheme(const std::string& url) {
   std::string scheme;

@@ -16,10 +16,6 @@ namespace {
 
 constexpr const char* kServiceRange = "control_plane.service_cluster_ip_range";
 
-std::string shown(const Layers& l, const std::string& key) {
-  return shown_value(key, l.at(key));
-}
-
 void check_service_range_on_master(Layers& l, const Ipv4Cidr& range) {
   const std::string network = format_cidr(range.network(), range.prefix);
   if (auto flannel = parse_cidr(l.string_at("flannel_network"))) {

@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <vector>
 
 #include <fmt/format.h>
@@ -26,6 +28,15 @@ Error failure(const std::string& path, const char* step) {
 }
 
 }  // namespace
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return std::nullopt;
+  return text.str();
+}
 
 Status write_file_atomically(const std::string& path, std::string_view content, unsigned mode) {
   std::string tmp_name = path + ".tmp.XXXXXX";

@@ -48,7 +48,7 @@ class SystemMounts final : public MountOps {
   }
 };
 
-Result<std::string> read_file(const std::string& path) {
+Result<std::string> read_text_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) return Error{fmt::format("cannot read {}: {}", path, std::strerror(errno))};
   std::stringstream text;
@@ -94,7 +94,7 @@ Status write_text(const std::string& path, const std::string& text) {
 
 Result<InitSteps> setup_v1(const CgroupTree& tree, MountOps& mounts) {
   InitSteps steps;
-  auto listed = read_file(tree.proc + "/1/cgroup");
+  auto listed = read_text_file(tree.proc + "/1/cgroup");
   if (!listed) return listed.error();
   if (!mounts.is_mount_point(tree.cgroup_root)) {
     if (auto made = make_dir(tree.cgroup_root); !made) return made.error();
@@ -131,7 +131,7 @@ Result<InitSteps> setup_v1(const CgroupTree& tree, MountOps& mounts) {
 Result<InitSteps> setup_v2(const CgroupTree& tree) {
   InitSteps steps;
   // Our own group: the root of the container's cgroup namespace, or where we were put.
-  auto self = read_file(tree.proc + "/self/cgroup");
+  auto self = read_text_file(tree.proc + "/self/cgroup");
   if (!self) return self.error();
   std::string own_path = "/";
   for (const auto& line : parse_cgroup_file(self.value()))
@@ -139,7 +139,7 @@ Result<InitSteps> setup_v2(const CgroupTree& tree) {
   const std::string own = tree.cgroup_root + (own_path == "/" ? "" : own_path);
   const std::string init = own + "/init";
 
-  auto procs = read_file(own + "/cgroup.procs");
+  auto procs = read_text_file(own + "/cgroup.procs");
   if (!procs) return procs.error();
   std::istringstream pids(procs.value());
   std::vector<std::string> to_move;
@@ -171,7 +171,7 @@ Result<InitSteps> setup_v2(const CgroupTree& tree) {
     steps.push_back(fmt::format("moved {} processes into {}", moved, init));
   }
 
-  auto controllers = read_file(own + "/cgroup.controllers");
+  auto controllers = read_text_file(own + "/cgroup.controllers");
   if (!controllers) return controllers.error();
   std::istringstream names(controllers.value());
   std::string enable;
@@ -195,7 +195,7 @@ Result<InitSteps> setup_cgroups(const CgroupTree& tree, MountOps& mounts) {
   if (fs::exists(tree.cgroup_root + "/cgroup.controllers", ec)) return setup_v2(tree);
   // No cgroup file system at all: v2 only when PID 1 lists nothing but the v2 line.
   if (!mounts.is_mount_point(tree.cgroup_root)) {
-    auto listed = read_file(tree.proc + "/1/cgroup");
+    auto listed = read_text_file(tree.proc + "/1/cgroup");
     if (!listed) return listed.error();
     const auto lines = parse_cgroup_file(listed.value());
     const bool v2_only = std::all_of(lines.begin(), lines.end(),

@@ -9,7 +9,7 @@
 
 namespace kna {
 
-using Kind = DockerError::Kind;
+using DockerKind = DockerError::Kind;
 
 std::string label_of(const std::map<std::string, std::string>& labels, const char* key) {
   auto it = labels.find(key);
@@ -25,8 +25,9 @@ std::chrono::seconds whole_seconds(Millis timeout) {
 LaunchedContainer observe(Docker& client, const std::string& id, bool adopted) {
   auto info = client.inspect_container(id);
   if (!info) {
-    throw DockerError(Kind::not_found, fmt::format("container {} vanished while being launched",
-                                                   short_container_id(id)));
+    throw DockerError(
+        DockerKind::not_found,
+        fmt::format("container {} vanished while being launched", short_container_id(id)));
   }
   return LaunchedContainer{info->id,
                            info->name,
@@ -41,12 +42,12 @@ std::string create(const ContainerLaunch& ctx, const ContainerSpec& spec) {
   try {
     return ctx.client.create_container(spec);
   } catch (const DockerError& e) {
-    if (e.kind() != Kind::conflict || spec.name.empty()) throw;
+    if (e.kind() != DockerKind::conflict || spec.name.empty()) throw;
   }
   auto holder = ctx.client.inspect_container(spec.name);
   if (holder) {
     if (label_of(holder->labels, kLabelAgent) != "true") {
-      throw DockerError(Kind::conflict,
+      throw DockerError(DockerKind::conflict,
                         fmt::format("the container name {} is taken by container {}, which the "
                                     "agent does not own: remove or rename it",
                                     spec.name, short_container_id(holder->id)));

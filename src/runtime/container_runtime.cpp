@@ -25,7 +25,7 @@ namespace kna {
 
 namespace {
 
-using Kind = DockerError::Kind;
+using DockerKind = DockerError::Kind;
 
 // One launched container, from launch to its reported end. Loop thread only, except `id`, which
 // never changes and is read by workers.
@@ -379,8 +379,9 @@ struct ContainerRuntime::Core : std::enable_shared_from_this<ContainerRuntime::C
           o = observe(*dm->client, id);
         }
       } catch (const DockerError& e) {
-        o = e.kind() == Kind::unavailable || e.kind() == Kind::timeout ? Observation{}
-                                                                       : observe(*dm->client, id);
+        o = e.kind() == DockerKind::unavailable || e.kind() == DockerKind::timeout
+                ? Observation{}
+                : observe(*dm->client, id);
         if (o.what == Observation::What::lost && o.detail.empty()) o.detail = e.what();
       }
       self->dispatcher.post([self, t, o] {

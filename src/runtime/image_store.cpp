@@ -13,7 +13,7 @@
 namespace kna {
 
 namespace fs = std::filesystem;
-using Kind = DockerError::Kind;
+using DockerKind = DockerError::Kind;
 
 const char* to_string(ImageSource source) {
   switch (source) {
@@ -30,7 +30,7 @@ const char* to_string(ImageSource source) {
 namespace {
 
 bool transport_failure(const DockerError& e) {
-  return e.kind() == Kind::unavailable || e.kind() == Kind::timeout;
+  return e.kind() == DockerKind::unavailable || e.kind() == DockerKind::timeout;
 }
 
 std::vector<fs::path> tarballs(const std::string& dir) {
@@ -168,17 +168,17 @@ ImageSource ImageStore::ensure(Docker& client, const std::string& stage, const s
       if (auto percent = progress.update(line); percent && on_percent) on_percent(*percent);
     });
   } catch (const DockerError& e) {
-    if (e.kind() == Kind::unavailable) throw;
+    if (e.kind() == DockerKind::unavailable) throw;
     const std::string why = e.daemon_message().empty() ? e.what() : e.daemon_message();
     throw DockerError(
-        Kind::not_found,
+        DockerKind::not_found,
         fmt::format("image {} is not present, not in {}/*.tar and could not be "
                     "pulled: {}",
                     image, image_dir_.empty() ? "<no image folder>" : image_dir_, why),
         e.daemon_message(), e.http_status());
   }
   if (!client.inspect_image(image)) {
-    throw DockerError(Kind::bad_response,
+    throw DockerError(DockerKind::bad_response,
                       fmt::format("image {} is still missing after a successful pull", image));
   }
   spdlog::info("{}: pulled {}", stage, image);

@@ -19,6 +19,9 @@ struct Completed {
 Completed run_program(const std::vector<std::string>& argv,
                       const std::map<std::string, std::string>& env);
 
+// The standard output of `command` run by /bin/sh; "" when it cannot be started.
+std::string shell_output(const std::string& command);
+
 // A program running in the background, its stdout and stderr going to files.
 class Background {
  public:

@@ -12,7 +12,6 @@
 namespace kna::test {
 namespace {
 
-constexpr const char* kFlanneld = KNA_STANDIN_FLANNELD;
 constexpr const char* kConfigKey = "/coreos.com/network/config";
 constexpr const char* kAcquired = "Subnet lease acquired: ";
 constexpr auto kStartTimeout = std::chrono::seconds(15);

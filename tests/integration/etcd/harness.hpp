@@ -23,6 +23,9 @@ namespace kna::test {
 using namespace std::chrono_literals;
 
 inline constexpr const char* kEtcdBinary = "/usr/bin/etcd";
+#ifdef KNA_STANDIN_FLANNELD  // the flanneld stand-in, built beside the etcd tests
+inline constexpr const char* kFlanneld = KNA_STANDIN_FLANNELD;
+#endif
 
 inline bool etcd_installed() {
   return ::access(kEtcdBinary, X_OK) == 0;

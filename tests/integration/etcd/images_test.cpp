@@ -16,7 +16,6 @@ namespace kna::test {
 namespace {
 
 constexpr const char* kBuildScript = KNA_IMAGES_BUILD;
-constexpr const char* kFlanneld = KNA_STANDIN_FLANNELD;
 constexpr auto kDockerTimeout = std::chrono::seconds(60);
 
 std::string find_in_path(const std::string& name) {

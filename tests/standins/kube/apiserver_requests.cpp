@@ -31,7 +31,7 @@ std::optional<std::int64_t> parse_int(const std::string& text) {
   return value;
 }
 
-json bad_request(const std::string& message) {
+json bad_request_status(const std::string& message) {
   return json{{"kind", "Status"},          {"apiVersion", "v1"}, {"metadata", json::object()},
               {"status", "Failure"},       {"message", message}, {"reason", "BadRequest"},
               {"details", json::object()}, {"code", 400}};
@@ -118,10 +118,11 @@ void install_request_log(httplib::Server& server, RequestLog& log, PreRouting th
       const auto value = parse_int(req.get_param_value(names[i]));
       if (!value) {
         res.status = 400;
-        res.set_content(bad_request(std::string(names[i]) + " must be a whole number of unix "
-                                                            "milliseconds")
-                            .dump(),
-                        "application/json");
+        res.set_content(
+            bad_request_status(std::string(names[i]) + " must be a whole number of unix "
+                                                       "milliseconds")
+                .dump(),
+            "application/json");
         return;
       }
       bounds[i] = *value;

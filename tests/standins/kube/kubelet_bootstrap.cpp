@@ -35,12 +35,6 @@ constexpr auto kPollPeriod = std::chrono::seconds(1);
 constexpr auto kFirstRetry = std::chrono::seconds(1);
 constexpr auto kMaxRetry = std::chrono::seconds(16);
 
-std::string shortened(std::string text) {
-  if (text.size() > 200) text = text.substr(0, 200) + "…";
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
-
 // What went wrong with an answer, for a log line: the Status's message when it is one.
 std::string describe(const ApiReply& reply) {
   if (reply.status == 0) return reply.error;

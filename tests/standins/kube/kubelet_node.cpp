@@ -78,12 +78,6 @@ json node_status(const NodeIdentity& node, const std::string& heartbeat,
             {"osImage", "kube-node-agent kubelet stand-in"}}}};
 }
 
-std::string shortened(std::string text) {
-  if (text.size() > 200) text = text.substr(0, 200) + "…";
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
-
 }  // namespace
 
 NodeIdentity node_identity(const std::string& hostname_override, const std::string& node_ip,

@@ -77,12 +77,6 @@ ApiReply reply_of(const httplib::Result& res) {
   }
 }
 
-std::string shortened(std::string text) {
-  if (text.size() > 200) text = text.substr(0, 200) + "…";
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
-
 // A kubeconfig path as client-go resolves it: relative to the kubeconfig's folder.
 std::string resolved(const std::string& file, const std::filesystem::path& folder) {
   if (file.empty() || file.front() == '/') return file;
@@ -134,6 +128,12 @@ ApiReply call(const ApiServer& server, const std::string& user_agent, Send send)
 }
 
 }  // namespace
+
+std::string shortened(std::string text) {
+  if (text.size() > 200) text = text.substr(0, 200) + "…";
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
 
 Result<ApiServer> read_kubeconfig(const std::string& path) {
   std::ifstream in(path);

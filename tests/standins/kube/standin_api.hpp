@@ -42,6 +42,9 @@ struct ApiReply {
   std::string error;  // why there was no answer
 };
 
+// An answer's body for a log line: its first 200 bytes, without trailing blanks.
+std::string shortened(std::string text);
+
 // The machine as Go's runtime.GOARCH names it (amd64, arm64, arm, 386, ppc64le, …), from uname.
 std::string go_arch();
 

@@ -9,6 +9,7 @@
 
 #include "clients/cluster_discovery.hpp"
 #include "clients/etcd_encoding.hpp"
+#include "support/fake_cluster_info.hpp"
 
 namespace kna {
 namespace {
@@ -16,7 +17,7 @@ namespace {
 using nlohmann::json;
 using testing::HasSubstr;
 
-constexpr const char* kToken = "abcdef.0123456789abcdef";
+using test::kToken;
 constexpr const char* kCa = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
 std::string decoded(const json& secret, const std::string& key) {

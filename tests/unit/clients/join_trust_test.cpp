@@ -14,6 +14,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/subprocess.hpp"
+
 namespace kna {
 namespace {
 
@@ -51,16 +53,6 @@ TEST(CaPin, Is64HexDigitsAfterSha256) {
   }
 }
 
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return out;
-  char buf[4096];
-  while (const auto n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-  ::pclose(pipe);
-  return out;
-}
-
 TEST(CaPin, IsTheSha256OfTheCertificatesSubjectPublicKeyInfo) {
   if (std::system("command -v openssl >/dev/null 2>&1") != 0)
     GTEST_SKIP() << "the openssl command is not installed (apt-get install openssl)";
@@ -76,9 +68,10 @@ TEST(CaPin, IsTheSha256OfTheCertificatesSubjectPublicKeyInfo) {
             0);
   // kubeadm's documentation: openssl x509 -pubkey | openssl rsa/pkey -pubin -outform der | sha256
   const std::string expected =
-      "sha256:" + run("openssl x509 -pubkey -noout -in " + ca +
-                      " | openssl pkey -pubin -outform der | sha256sum | cut -d' ' -f1")
-                      .substr(0, 64);
+      "sha256:" +
+      test::shell_output("openssl x509 -pubkey -noout -in " + ca +
+                         " | openssl pkey -pubin -outform der | sha256sum | cut -d' ' -f1")
+          .substr(0, 64);
   std::ifstream in(ca);
   std::stringstream pem;
   pem << in.rdbuf();

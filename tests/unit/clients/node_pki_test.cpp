@@ -14,21 +14,12 @@
 #include <gtest/gtest.h>
 
 #include "support/fake_cluster_info.hpp"
+#include "support/subprocess.hpp"
 
 namespace kna {
 namespace {
 
 using testing::HasSubstr;
-
-std::string run(const std::string& command) {
-  std::string out;
-  if (FILE* p = ::popen(command.c_str(), "r")) {
-    char buffer[512];
-    while (std::fgets(buffer, sizeof(buffer), p) != nullptr) out += buffer;
-    ::pclose(p);
-  }
-  return out;
-}
 
 class NodePki : public testing::Test {
  protected:
@@ -51,18 +42,23 @@ TEST_F(NodePki, TheCertificateChainsToTheCaAndNamesTheUserAndGroups) {
   ASSERT_TRUE(issued) << issued.error().message;
   const std::string cert = write("node.crt", issued.value().cert_pem);
   const std::string key = write("node.key", issued.value().key_pem);
-  EXPECT_THAT(run("openssl verify -CAfile " + test::pki().path("ca.crt") + " " + cert + " 2>&1"),
+  EXPECT_THAT(test::shell_output("openssl verify -CAfile " + test::pki().path("ca.crt") + " " +
+                                 cert + " 2>&1"),
               HasSubstr(": OK"));
-  EXPECT_THAT(run("openssl x509 -noout -subject -nameopt RFC2253 -in " + cert),
+  EXPECT_THAT(test::shell_output("openssl x509 -noout -subject -nameopt RFC2253 -in " + cert),
               HasSubstr("CN=system:node:master-1,O=system:nodes"));
-  EXPECT_THAT(run("openssl x509 -noout -ext extendedKeyUsage,basicConstraints -in " + cert),
-              HasSubstr("TLS Web Client Authentication"));
-  EXPECT_THAT(run("openssl x509 -noout -ext basicConstraints -in " + cert), HasSubstr("CA:FALSE"));
+  EXPECT_THAT(
+      test::shell_output("openssl x509 -noout -ext extendedKeyUsage,basicConstraints -in " + cert),
+      HasSubstr("TLS Web Client Authentication"));
+  EXPECT_THAT(test::shell_output("openssl x509 -noout -ext basicConstraints -in " + cert),
+              HasSubstr("CA:FALSE"));
   // The key is the certificate's.
-  EXPECT_EQ(run("openssl pkey -pubout -in " + key), run("openssl x509 -noout -pubkey -in " + cert));
+  EXPECT_EQ(test::shell_output("openssl pkey -pubout -in " + key),
+            test::shell_output("openssl x509 -noout -pubkey -in " + cert));
   // The CA made by the test lives 2 days: a year is cut to that.
-  const std::string ca_end = run("openssl x509 -noout -enddate -in " + test::pki().path("ca.crt"));
-  EXPECT_EQ(run("openssl x509 -noout -enddate -in " + cert), ca_end);
+  const std::string ca_end =
+      test::shell_output("openssl x509 -noout -enddate -in " + test::pki().path("ca.crt"));
+  EXPECT_EQ(test::shell_output("openssl x509 -noout -enddate -in " + cert), ca_end);
 }
 
 TEST_F(NodePki, SeveralGroupsAndEachCallAFreshKey) {
@@ -72,8 +68,8 @@ TEST_F(NodePki, SeveralGroupsAndEachCallAFreshKey) {
                                     std::chrono::hours(1));
   ASSERT_TRUE(a && b);
   EXPECT_NE(a.value().key_pem, b.value().key_pem);
-  EXPECT_THAT(run("openssl x509 -noout -subject -nameopt RFC2253 -in " +
-                  write("admin.crt", a.value().cert_pem)),
+  EXPECT_THAT(test::shell_output("openssl x509 -noout -subject -nameopt RFC2253 -in " +
+                                 write("admin.crt", a.value().cert_pem)),
               HasSubstr("CN=kube-node-agent,O=x,O=system:masters"));
 }
 
