@@ -5,26 +5,48 @@
 
 #include <algorithm>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
 
 namespace kna::test {
 
+// The formatted lines in one string, read under the sink's own lock: the agent's threads log while
+// a test reads (an ostream sink's stream cannot be read safely then).
+class TextSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  std::string text() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return text_;
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    text_.append(formatted.data(), formatted.size());
+  }
+  void flush_() override {}
+
+ private:
+  std::string text_;
+};
+
 class LogCapture {
  public:
   LogCapture()
       : previous_(spdlog::default_logger()),
+        text_(std::make_shared<TextSink>()),
         leveled_(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(10'000)) {
-    auto text = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
-    text->set_pattern("%v");
+    text_->set_pattern("%v");
     leveled_->set_pattern("%l %v");
     auto logger =
-        std::make_shared<spdlog::logger>("capture", spdlog::sinks_init_list{text, leveled_});
+        std::make_shared<spdlog::logger>("capture", spdlog::sinks_init_list{text_, leveled_});
     logger->set_level(spdlog::level::trace);
     spdlog::set_default_logger(logger);
   }
@@ -32,10 +54,7 @@ class LogCapture {
   LogCapture(const LogCapture&) = delete;
   LogCapture& operator=(const LogCapture&) = delete;
 
-  std::string text() const {
-    spdlog::default_logger()->flush();
-    return out_.str();
-  }
+  std::string text() const { return text_->text(); }
   bool contains(const std::string& s) const { return text().find(s) != std::string::npos; }
   // Whole lines equal to `line`.
   int count_lines(const std::string& line) const {
@@ -72,8 +91,8 @@ class LogCapture {
   }
 
  private:
-  std::ostringstream out_;
   std::shared_ptr<spdlog::logger> previous_;
+  std::shared_ptr<TextSink> text_;
   std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> leveled_;
 };
 

@@ -11,7 +11,8 @@
 #   flannel_image       flannel's tarball loaded into the bootstrap daemon
 #   flannel             its container run → subnet.env there
 #   main_docker         dockerd started → _ping answers
-#   image_loads         every airgap tarball loaded into the main daemon, one after another
+#   kubelet_image       the tarball holding the kubelet's image loaded into the main daemon
+#   other_images        every other airgap tarball loaded into it, one after another
 #   kubelet             its container run → the API server lists the node Ready
 # then starts kube-proxy (not timed: the node is Ready without it) so that turndown.sh finds the
 # whole node.
@@ -26,32 +27,10 @@ fatal() { printf '!!! [%s] %s\n' "$(date +%H:%M:%S.%3N)" "$*" >&2; exit 1; }
 
 [ $# -eq 4 ] || fatal "usage: components.sh AGENT_BINARY CONFIG API_URL NODE_NAME"
 agent=$1 config=$2 api=$3 node=$4
-[ "$(id -u)" -eq 0 ] || fatal "needs root"
-[ "$(readlink /proc/self/ns/net)" != "$(readlink /proc/1/ns/net)" ] ||
-  fatal "run inside the node's network namespace (nsenter --net=…): this script deletes docker0"
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/bench/baseline/plan.sh
 . "$here/plan.sh"
-load_plan "$agent" "$config"
-[ -d "$PLAN_IMAGE_DIR" ] || fatal "no airgap image folder at '$PLAN_IMAGE_DIR'"
-
-readonly kPoll=0.01
-readonly kWithin=60  # seconds for any one component; only a broken machine takes this long
-
-# until_true WHAT COMMAND...: polls COMMAND every kPoll until it succeeds.
-until_true() {
-  local what=$1 end=$((SECONDS + kWithin))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $end ] || fatal "$what was not ready within ${kWithin}s"
-    sleep "$kPoll"
-  done
-}
-pings() { [ "$(curl -s --max-time 1 --unix-socket "$1" http://docker/_ping)" = OK ]; }
-node_ready() {
-  curl -s --max-time 1 "$api/api/v1/nodes/$node" |
-    jq -e '[.status.conditions? // [] | .[] | select(.type == "Ready") | .status] == ["True"]'
-}
+node_script_setup "$agent" "$config"
 
 started=
 begin() { started=$EPOCHREALTIME; }
@@ -87,23 +66,24 @@ start_process PLAN_MAIN_ENV main_argv "$(dirname "$PLAN_MAIN_SOCK")/dockerd.log"
 until_true "the main dockerd" pings "$PLAN_MAIN_SOCK"
 took main_docker
 
-status "the airgap images into the main dockerd"
+status "the kubelet's image into the main dockerd"
+kubelet_tarball=$(image_tarball "$PLAN_IMAGE_DIR" "$PLAN_KUBELET_IMAGE")
+begin
+docker -H "unix://$PLAN_MAIN_SOCK" load -q -i "$kubelet_tarball" >/dev/null
+took kubelet_image
+
+status "the other airgap images into the main dockerd"
 begin
 for tarball in "$PLAN_IMAGE_DIR"/*.tar; do
-  docker -H "unix://$PLAN_MAIN_SOCK" load -q -i "$tarball" >/dev/null
+  [ "$tarball" = "$kubelet_tarball" ] || docker -H "unix://$PLAN_MAIN_SOCK" load -q -i "$tarball" >/dev/null
 done
-took image_loads
+took other_images
 
 status "the kubelet"
-for dir in "${PLAN_KUBELET_SHARED[@]}"; do
-  mkdir -p "$dir"
-  mount --bind "$dir" "$dir"
-  mount --make-shared "$dir"
-done
-write_files PLAN_KUBELET_FILES
+prepare_kubelet
 begin
 docker "${PLAN_KUBELET_RUN[@]}" >/dev/null
-until_true "the node's Ready condition" node_ready
+until_true "the node's Ready condition" node_ready "$api" "$node"
 took kubelet
 
 status "kube-proxy (not timed)"

@@ -46,10 +46,41 @@ readonly kPlanToShell='
     var("PLAN_MAIN_SOCK"; $m.ready.unix_socket), var("PLAN_MAIN_PIDFILE"; $m.process.pidfile),
     arr("PLAN_MAIN_FILES"; $m | file_list),
     arr("PLAN_KUBELET_RUN"; $k | run_args), arr("PLAN_KUBELET_FILES"; $k | file_list),
+    var("PLAN_KUBELET_IMAGE"; $k.container.image), var("PLAN_PROXY_IMAGE"; $p.container.image),
     arr("PLAN_KUBELET_SHARED"; $k.shared_dirs),
     arr("PLAN_PROXY_RUN"; $p | run_args), arr("PLAN_PROXY_FILES"; $p | file_list),
     var("PLAN_IMAGE_DIR"; $config.values["paths.image_dir"].value
       // error("the effective config has no paths.image_dir"))'
+
+# node_script_setup AGENT CONFIG: what every script here checks first (root, inside the node's
+# network namespace), then load_plan and the airgap folder.
+node_script_setup() {
+  [ "$(id -u)" -eq 0 ] || fatal "needs root"
+  [ "$(readlink /proc/self/ns/net)" != "$(readlink /proc/1/ns/net)" ] ||
+    fatal "run inside the node's network namespace (nsenter --net=…): this script deletes docker0"
+  load_plan "$1" "$2"
+  [ -d "$PLAN_IMAGE_DIR" ] || fatal "no airgap image folder at '$PLAN_IMAGE_DIR'"
+}
+
+# Tight polls for the scripts that time components (not worker.sh, which polls as 2016 did).
+readonly kPoll=0.01
+readonly kWithin=60  # seconds for any one step; only a broken machine takes this long
+# until_true WHAT COMMAND...: polls COMMAND every kPoll until it succeeds.
+until_true() {
+  local what=$1 end=$((SECONDS + kWithin))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $end ] || fatal "$what was not ready within ${kWithin}s"
+    sleep "$kPoll"
+  done
+}
+# pings SOCKET: the daemon answers _ping (curl: no docker CLI start-up in a figure).
+pings() { [ "$(curl -s --max-time 1 --unix-socket "$1" http://docker/_ping)" = OK ]; }
+# node_ready API NODE: the API server lists the node with condition Ready=True.
+node_ready() {
+  curl -s --max-time 1 "$1/api/v1/nodes/$2" |
+    jq -e '[.status.conditions? // [] | .[] | select(.type == "Ready") | .status] == ["True"]'
+}
 
 # load_plan AGENT CONFIG: sets the PLAN_* variables above.
 load_plan() {
@@ -93,6 +124,24 @@ prepare_main_docker() {
   local subnet_placeholder='${FLANNEL_SUBNET}' mtu_placeholder='${FLANNEL_MTU}'
   main_argv=("${PLAN_MAIN_ARGV[@]//"$subnet_placeholder"/$1}")
   main_argv=("${main_argv[@]//"$mtu_placeholder"/$2}")
+}
+
+# prepare_kubelet: what docker-multinode did before it ran the kubelet: the kubelet's folder made
+# a shared mount (so that pod volumes reach dockerd); then the plan's files for it written.
+prepare_kubelet() {
+  local dir
+  for dir in "${PLAN_KUBELET_SHARED[@]}"; do
+    mkdir -p "$dir"
+    mount --bind "$dir" "$dir"
+    mount --make-shared "$dir"
+  done
+  write_files PLAN_KUBELET_FILES
+}
+
+# run_kubelet: prepare_kubelet, then its container run as the plan says.
+run_kubelet() {
+  prepare_kubelet
+  docker "${PLAN_KUBELET_RUN[@]}" >/dev/null
 }
 
 # image_tarball DIR IMAGE: the airgap tarball holding IMAGE: named after it the way tests/images

@@ -29,14 +29,10 @@ fatal() { printf '!!! [%s] %s\n' "$(date +%H:%M:%S.%3N)" "$*" >&2; exit 1; }
 [ $# -eq 2 ] || fatal "usage: worker.sh AGENT_BINARY CONFIG"
 agent=$1
 config=$2
-[ "$(id -u)" -eq 0 ] || fatal "needs root"
-[ "$(readlink /proc/self/ns/net)" != "$(readlink /proc/1/ns/net)" ] ||
-  fatal "run inside the node's network namespace (nsenter --net=…): this script deletes docker0"
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/bench/baseline/plan.sh
 . "$here/plan.sh"
-load_plan "$agent" "$config"
-[ -d "$PLAN_IMAGE_DIR" ] || fatal "no airgap image folder at '$PLAN_IMAGE_DIR'"
+node_script_setup "$agent" "$config"
 
 # wait_for_docker SOCKET WHAT: docker-multinode's loop, `docker ps` then sleep 1.
 wait_for_docker() {
@@ -82,14 +78,7 @@ for tarball in "$PLAN_IMAGE_DIR"/*.tar; do
 done
 
 status "Launching the kubelet"
-# docker-multinode made /var/lib/kubelet a shared mount so that pod volumes reach dockerd.
-for dir in "${PLAN_KUBELET_SHARED[@]}"; do
-  mkdir -p "$dir"
-  mount --bind "$dir" "$dir"
-  mount --make-shared "$dir"
-done
-write_files PLAN_KUBELET_FILES
-docker "${PLAN_KUBELET_RUN[@]}" >/dev/null
+run_kubelet
 
 status "Launching kube-proxy"
 write_files PLAN_PROXY_FILES
