@@ -41,7 +41,7 @@ mkdir -p "$(dirname "$PLAN_BOOTSTRAP_SOCK")"
 write_files PLAN_BOOTSTRAP_FILES
 begin
 start_process PLAN_BOOTSTRAP_ENV PLAN_BOOTSTRAP_ARGV "$(dirname "$PLAN_BOOTSTRAP_SOCK")/dockerd.log"
-until_true "the bootstrap dockerd" pings "$PLAN_BOOTSTRAP_SOCK"
+until_answers "the bootstrap dockerd" "$PLAN_BOOTSTRAP_SOCK"
 took bootstrap_docker
 
 status "flannel's image"
@@ -63,7 +63,7 @@ status "main dockerd"
 prepare_main_docker "$FLANNEL_SUBNET" "$FLANNEL_MTU"
 begin
 start_process PLAN_MAIN_ENV main_argv "$(dirname "$PLAN_MAIN_SOCK")/dockerd.log"
-until_true "the main dockerd" pings "$PLAN_MAIN_SOCK"
+until_answers "the main dockerd" "$PLAN_MAIN_SOCK"
 took main_docker
 
 status "the kubelet's image into the main dockerd"
@@ -83,7 +83,7 @@ status "the kubelet"
 prepare_kubelet
 begin
 docker "${PLAN_KUBELET_RUN[@]}" >/dev/null
-until_true "the node's Ready condition" node_ready "$api" "$node"
+until_node_ready "$api" "$node"
 took kubelet
 
 status "kube-proxy (not timed)"

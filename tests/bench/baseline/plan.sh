@@ -62,24 +62,43 @@ node_script_setup() {
   [ -d "$PLAN_IMAGE_DIR" ] || fatal "no airgap image folder at '$PLAN_IMAGE_DIR'"
 }
 
-# Tight polls for the scripts that time components (not worker.sh, which polls as 2016 did).
+# Tight polls for the scripts that time components (not worker.sh, which polls as 2016 did), made
+# of builtins where they can be: a process started every 10 ms would slow the daemons being timed.
 readonly kPoll=0.01
 readonly kWithin=60  # seconds for any one step; only a broken machine takes this long
+# pause SECONDS: a sleep that starts no process (`read -t` on a FIFO that never has data).
+pause() {
+  if [ -z "${kna_idle_fd:-}" ]; then
+    local fifo
+    fifo=$(mktemp -u)
+    { mkfifo "$fifo" && exec {kna_idle_fd}<>"$fifo"; } || fatal "cannot make a FIFO at $fifo"
+    rm -f "$fifo"
+  fi
+  read -r -t "$1" -u "$kna_idle_fd" _ || true  # a timeout is the point
+}
 # until_true WHAT COMMAND...: polls COMMAND every kPoll until it succeeds.
 until_true() {
   local what=$1 end=$((SECONDS + kWithin))
   shift
   until "$@" >/dev/null 2>&1; do
     [ $SECONDS -lt $end ] || fatal "$what was not ready within ${kWithin}s"
-    sleep "$kPoll"
+    pause "$kPoll"
   done
 }
 # pings SOCKET: the daemon answers _ping (curl: no docker CLI start-up in a figure).
 pings() { [ "$(curl -s --max-time 1 --unix-socket "$1" http://docker/_ping)" = OK ]; }
-# node_ready API NODE: the API server lists the node with condition Ready=True.
-node_ready() {
-  curl -s --max-time 1 "$1/api/v1/nodes/$2" |
-    jq -e '[.status.conditions? // [] | .[] | select(.type == "Ready") | .status] == ["True"]'
+# until_answers WHAT SOCKET: waits for the socket to exist (a builtin test), then for _ping.
+until_answers() {
+  until_true "$1's socket" test -S "$2"
+  until_true "$1" pings "$2"
+}
+# until_node_ready API_URL NODE: tests/bench/baseline/wait_ready.sh (bash alone, no process per
+# poll) every kPoll against the API server at http://HOST:PORT.
+until_node_ready() {
+  local hostport=${1#http://}
+  hostport=${hostport%%/*}
+  "$(dirname "${BASH_SOURCE[0]}")/wait_ready.sh" "${hostport%%:*}" "${hostport##*:}" "$2" "$kPoll" \
+    "$kWithin" >/dev/null || fatal "the node's Ready condition was not there within ${kWithin}s"
 }
 
 # load_plan AGENT CONFIG: sets the PLAN_* variables above.

@@ -54,7 +54,7 @@ start=$EPOCHREALTIME
 status "both chains"
 (
   start_process PLAN_BOOTSTRAP_ENV PLAN_BOOTSTRAP_ARGV "$(dirname "$PLAN_BOOTSTRAP_SOCK")/dockerd.log"
-  until_true "the bootstrap dockerd" pings "$PLAN_BOOTSTRAP_SOCK"
+  until_answers "the bootstrap dockerd" "$PLAN_BOOTSTRAP_SOCK"
   docker -H "unix://$PLAN_BOOTSTRAP_SOCK" load -q -i "$flannel_tarball" >/dev/null
   docker "${PLAN_FLANNEL_RUN[@]}" >/dev/null
   until_true "flannel's subnet.env" test -f "$PLAN_SUBNET_ENV"
@@ -63,7 +63,7 @@ status "both chains"
 bootstrap_chain=$!
 (
   start_process PLAN_MAIN_ENV early_argv "$(dirname "$PLAN_MAIN_SOCK")/dockerd-early.log"
-  until_true "the early main dockerd" pings "$PLAN_MAIN_SOCK"
+  until_answers "the early main dockerd" "$PLAN_MAIN_SOCK"
   docker -H "unix://$PLAN_MAIN_SOCK" load -q -i "$kubelet_tarball" >/dev/null
   pid=$(cat "$PLAN_MAIN_PIDFILE")
   stop_start=$EPOCHREALTIME
@@ -81,12 +81,12 @@ wait "$preload_chain" || fatal "the preload chain failed"
 prepare_main_docker "$FLANNEL_SUBNET" "$FLANNEL_MTU"
 status "main dockerd, for good"
 start_process PLAN_MAIN_ENV main_argv "$(dirname "$PLAN_MAIN_SOCK")/dockerd.log"
-until_true "the main dockerd" pings "$PLAN_MAIN_SOCK"
+until_answers "the main dockerd" "$PLAN_MAIN_SOCK"
 since main_docker >>"$out"
 
 status "the kubelet"
 run_kubelet
-until_true "the node's Ready condition" node_ready "$api" "$node"
+until_node_ready "$api" "$node"
 since joined >>"$out"
 cat "$out"
 
