@@ -3,8 +3,8 @@
 # $EPOCHREALTIME of the first poll that found it. For the join bench's sides and components.sh's
 # kubelet step: each poll is bash alone (a GET over /dev/tcp, builtins, a sleep that is a `read`
 # timing out), so that polling costs the machine next to nothing and does not slow the daemons
-# being timed; a poll made of `curl` and `jq` started two processes every time, which on two cores
-# showed in the figures (docs/benchmarks.md, join).
+# being timed; the poll it replaced started `nsenter`, `curl` and `jq` every time, which on two
+# cores showed in the figures (docs/benchmarks.md, join).
 #
 # Usage: wait_ready.sh HOST PORT NODE [INTERVAL_S] [WITHIN_S]
 #   (inside a network namespace that reaches HOST; INTERVAL_S defaults to 0.02, WITHIN_S to 180)
