@@ -84,11 +84,15 @@ struct StoreFlannelConfig {
 // the kubelet finds its pods' images (k3s does the same for containerd). Pipelined: the tarballs
 // naming `first` (the images the kubelet needs to start: its own, kube-proxy's, a master's
 // control plane) are loaded before the step succeeds; the others load behind it, while the
-// kubelet starts, as k3s imports its airgap folder while its kubelet comes up.
+// kubelet starts, as k3s imports its airgap folder while its kubelet comes up. A tarball naming
+// only images of `elsewhere` (those of the stages another daemon runs: the bootstrap dockerd's
+// etcd and flannel) is not loaded here: no pod needs them, and loading the test images of both
+// cost a main dockerd 0.66 CPU-seconds, a quarter of a worker's join (docs/benchmarks.md, scale).
 struct LoadAirgapImages {
   std::string docker_socket;
   std::string image_dir;
   std::vector<std::string> first;
+  std::vector<std::string> elsewhere;
   bool operator==(const LoadAirgapImages&) const = default;
 };
 

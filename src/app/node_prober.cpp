@@ -93,7 +93,7 @@ struct NodeProber::Impl {
       }
       settled = !loaded && folder.settled;
     }
-    const bool started = !loaded && !settled && load_behind(store, socket);
+    const bool started = !loaded && !settled && load_behind(store, socket, step.elsewhere);
     ProbeResult result{true,
                        fmt::format("{}{}",
                                    absent.empty() ? "the kubelet's images are there"
@@ -111,9 +111,10 @@ struct NodeProber::Impl {
   // Loads what the daemon lacks of the image folder on the `behind` thread, unless a load is in
   // flight already (the next readiness check looks again). True when it started one. A pass that
   // leaves nothing to retry settles the folder for `socket` (Folder).
-  bool load_behind(std::shared_ptr<ImageStore> store, const std::string& socket) {
+  bool load_behind(std::shared_ptr<ImageStore> store, const std::string& socket,
+                   const std::vector<std::string>& elsewhere) {
     if (behind_busy.exchange(true)) return false;
-    boost::asio::post(behind, [this, store = std::move(store), socket] {
+    boost::asio::post(behind, [this, store = std::move(store), socket, elsewhere] {
       try {
         auto docker = std::make_shared<DockerClient>(DockerClientOptions{socket});
         bool go = false;
@@ -125,7 +126,7 @@ struct NodeProber::Impl {
           generation = folders[socket].generation;
         }
         if (go) {
-          const AirgapLoad load = store->load_airgap(*docker, kStageMainDocker);
+          const AirgapLoad load = store->load_airgap(*docker, kStageMainDocker, elsewhere);
           if (load.retry == 0) {
             std::lock_guard lock(behind_mu);
             Folder& folder = folders[socket];
@@ -134,8 +135,11 @@ struct NodeProber::Impl {
           if (load.loaded > 0 || load.failed > 0)
             spdlog::info(
                 "{}: image folder loaded behind the kubelet's images: {} loaded, {} "
-                "already there, {} failed",
-                kStageMainDocker, load.loaded, load.skipped, load.failed);
+                "already there, {} failed{}",
+                kStageMainDocker, load.loaded, load.skipped, load.failed,
+                load.elsewhere > 0
+                    ? fmt::format("; {} left to the bootstrap daemon", load.elsewhere)
+                    : std::string());
         }
       } catch (const std::exception& e) {
         spdlog::warn(

@@ -87,7 +87,15 @@ std::vector<std::string> ImageStore::missing(Docker& client,
   return out;
 }
 
-AirgapLoad ImageStore::load_airgap(Docker& client, const std::string& stage) {
+AirgapLoad ImageStore::load_airgap(Docker& client, const std::string& stage,
+                                   const std::vector<std::string>& elsewhere) {
+  std::set<std::string> others;
+  for (const auto& image : elsewhere) others.insert(normalize_image_ref(image));
+  const auto only_elsewhere = [&others](const std::vector<std::string>& repo_tags) {
+    return !others.empty() && std::all_of(repo_tags.begin(), repo_tags.end(), [&](const auto& t) {
+      return others.count(normalize_image_ref(t)) > 0;
+    });
+  };
   std::lock_guard lock(mu_);  // two callers must not feed the same tarball twice
   AirgapLoad result;
   for (const auto& tar : scan()) {
@@ -104,6 +112,12 @@ AirgapLoad ImageStore::load_airgap(Docker& client, const std::string& stage) {
       const bool ok = load(client, stage, tar);
       attempted_.insert(id);
       ++(ok ? result.loaded : result.failed);
+      continue;
+    }
+    if (only_elsewhere(*tar.entry.repo_tags)) {
+      spdlog::debug("{}: not loading \"{}\": {} run in another daemon only", stage, tar.path,
+                    describe(*tar.entry.repo_tags));
+      ++result.elsewhere;
       continue;
     }
     const auto lacking = missing(client, *tar.entry.repo_tags);

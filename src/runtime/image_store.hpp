@@ -19,10 +19,11 @@ const char* to_string(ImageSource source);
 
 // What one load_airgap() did with the image folder's tarballs.
 struct AirgapLoad {
-  int loaded{0};   // given to the daemon now
-  int skipped{0};  // the daemon holds every image they name (or, contents unknown, had them once)
-  int failed{0};   // the daemon rejected them (now or before), or they did not yield their images
-  int retry{0};    // of `failed`: those a next pass tries again (the load itself failed now)
+  int loaded{0};     // given to the daemon now
+  int skipped{0};    // the daemon holds every image they name (or, contents unknown, had them once)
+  int failed{0};     // the daemon rejected them (now or before), or they did not yield their images
+  int retry{0};      // of `failed`: those a next pass tries again (the load itself failed now)
+  int elsewhere{0};  // they name only images another daemon runs: not for this one
 };
 
 class ImageStore {
@@ -42,10 +43,12 @@ class ImageStore {
                      const std::function<void(int percent)>& on_percent = {});
 
   // Loads each tarball of image_dir that names an image the daemon lacks (one inspect per name),
-  // and each tarball whose images are unknown once per daemon. A tarball the daemon rejects, or
-  // after whose load a named image is still missing, is logged and not tried again; a daemon that
-  // does not answer throws (and the tarball is tried again next time).
-  AirgapLoad load_airgap(Docker& client, const std::string& stage);
+  // and each tarball whose images are unknown once per daemon; not a tarball all of whose images
+  // are in `elsewhere` (docker's name forms are equal), the images another daemon runs. A tarball
+  // the daemon rejects, or after whose load a named image is still missing, is logged and not
+  // tried again; a daemon that does not answer throws (and the tarball is tried again next time).
+  AirgapLoad load_airgap(Docker& client, const std::string& stage,
+                         const std::vector<std::string>& elsewhere = {});
 
   // ensure()'s airgap part, never a pull: loads the tarball(s) naming `image` if the daemon lacks
   // it; true once the daemon has it. Throws DockerError when the daemon does not answer.

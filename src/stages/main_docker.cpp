@@ -35,6 +35,24 @@ std::vector<std::string> kubelet_images(const StageContext& ctx) {
   return images;
 }
 
+// The images the bootstrap dockerd runs (etcd's and flannel's, as containers; etcd's on a worker
+// too, whose airgap folder is often a copy of the master's), unless the kubelet needs one of them
+// as well: the main daemon does not load a tarball that holds nothing else.
+std::vector<std::string> bootstrap_images(const StageContext& ctx,
+                                          const std::vector<std::string>& kubelets) {
+  std::vector<std::string> images;
+  for (const char* stage : {kStageEtcd, kStageFlannel}) {
+    const StageConfig sc = ctx.stage(stage);
+    if (sc.runtime != RuntimeKind::container) continue;
+    std::string image = sc.image.empty() ? default_image(ctx.cfg, stage) : sc.image;
+    if (image.empty() || std::find(kubelets.begin(), kubelets.end(), image) != kubelets.end() ||
+        std::find(images.begin(), images.end(), image) != images.end())
+      continue;
+    images.push_back(std::move(image));
+  }
+  return images;
+}
+
 }  // namespace
 
 Result<StageSpec> build_main_docker(const StageContext& ctx) {
@@ -66,9 +84,11 @@ Result<StageSpec> build_main_docker(const StageContext& ctx) {
   spec.prepare.push_back(DeleteStaleBridge{kBridge, bip});
   spec.ready = docker_ping_probe(paths.main_docker_socket);
   // The kubelet cannot pull (airgap): its own images are loaded before it starts, its pods'
-  // behind it.
-  spec.ready.then =
-      LoadAirgapImages{paths.main_docker_socket, paths.image_dir, kubelet_images(ctx)};
+  // behind it; the bootstrap daemon's are not its to load.
+  std::vector<std::string> first = kubelet_images(ctx);
+  std::vector<std::string> elsewhere = bootstrap_images(ctx, first);
+  spec.ready.then = LoadAirgapImages{paths.main_docker_socket, paths.image_dir, std::move(first),
+                                     std::move(elsewhere)};
   // A daemon does not lose images on its own: once they are in, no inspect per check.
   spec.ready.then_every = kThenOncePerRun;
   return spec;

@@ -106,7 +106,8 @@ json after_json(const AfterProbe& then) {
       return json{{"step", "load_airgap_images"},
                   {"docker_socket", l.docker_socket},
                   {"image_dir", l.image_dir},
-                  {"first", l.first}};
+                  {"first", l.first},
+                  {"elsewhere", l.elsewhere}};
     }
     json operator()(const NodeReady& n) const {
       return json{{"step", "node_ready"},

@@ -179,10 +179,15 @@ std::string describe_after(const AfterProbe& then) {
     std::string operator()(const LoadAirgapImages& l) const {
       std::string first;
       for (const auto& image : l.first) first += (first.empty() ? "" : ", ") + image;
+      std::string elsewhere;
+      for (const auto& image : l.elsewhere) elsewhere += (elsewhere.empty() ? "" : ", ") + image;
       return "load the airgap images " + l.image_dir + "/*.tar that the daemon at unix://" +
              l.docker_socket + " lacks" +
              (first.empty() ? std::string()
-                            : ": first those naming " + first + ", the rest behind it");
+                            : ": first those naming " + first + ", the rest behind it") +
+             (elsewhere.empty()
+                  ? std::string()
+                  : "; not those naming only etcd's or flannel's image (" + elsewhere + ")");
     }
     std::string operator()(const NodeReady& n) const {
       std::string how;

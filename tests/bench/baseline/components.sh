@@ -12,7 +12,9 @@
 #   flannel             its container run → subnet.env there
 #   main_docker         dockerd started → _ping answers
 #   kubelet_image       the tarball holding the kubelet's image loaded into the main daemon
-#   other_images        every other airgap tarball loaded into it, one after another
+#   other_images        every other airgap tarball loaded into it, one after another, but those of
+#                       the bootstrap daemon's images (as the agent leaves them: `elsewhere` in
+#                       main-docker's load step)
 #   kubelet             its container run → the API server lists the node Ready
 # then starts kube-proxy (not timed: the node is Ready without it) so that turndown.sh finds the
 # whole node.
@@ -73,9 +75,14 @@ docker -H "unix://$PLAN_MAIN_SOCK" load -q -i "$kubelet_tarball" >/dev/null
 took kubelet_image
 
 status "the other airgap images into the main dockerd"
+# The test images are a tarball each: the one naming a bootstrap image holds nothing else.
+skip=("$kubelet_tarball")
+for image in "${PLAN_MAIN_ELSEWHERE[@]}"; do
+  skip+=("$(image_tarball "$PLAN_IMAGE_DIR" "$image" 2>/dev/null)") || true
+done
 begin
 for tarball in "$PLAN_IMAGE_DIR"/*.tar; do
-  [ "$tarball" = "$kubelet_tarball" ] || docker -H "unix://$PLAN_MAIN_SOCK" load -q -i "$tarball" >/dev/null
+  [[ " ${skip[*]} " == *" $tarball "* ]] || docker -H "unix://$PLAN_MAIN_SOCK" load -q -i "$tarball" >/dev/null
 done
 took other_images
 

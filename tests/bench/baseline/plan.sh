@@ -44,7 +44,7 @@ readonly kPlanToShell='
     arr("PLAN_FLANNEL_FILES"; $f | file_list), var("PLAN_SUBNET_ENV"; $f.ready.path),
     arr("PLAN_MAIN_ARGV"; $m.process.argv), arr("PLAN_MAIN_ENV"; $m | env_list),
     var("PLAN_MAIN_SOCK"; $m.ready.unix_socket), var("PLAN_MAIN_PIDFILE"; $m.process.pidfile),
-    arr("PLAN_MAIN_FILES"; $m | file_list),
+    arr("PLAN_MAIN_FILES"; $m | file_list), arr("PLAN_MAIN_ELSEWHERE"; $m.ready.then.elsewhere // []),
     arr("PLAN_KUBELET_RUN"; $k | run_args), arr("PLAN_KUBELET_FILES"; $k | file_list),
     var("PLAN_KUBELET_IMAGE"; $k.container.image), var("PLAN_PROXY_IMAGE"; $p.container.image),
     arr("PLAN_KUBELET_SHARED"; $k.shared_dirs),

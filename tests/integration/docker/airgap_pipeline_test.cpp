@@ -51,7 +51,7 @@ class AirgapPipelineIT : public ::testing::Test {
     ProbeSpec p;
     p.kind = ProbeKind::http;
     p.url = kPing;
-    p.then = LoadAirgapImages{daemon_->socket(), image_dir_, std::move(first)};
+    p.then = LoadAirgapImages{daemon_->socket(), image_dir_, std::move(first), {}};
     return p;
   }
 
@@ -127,6 +127,29 @@ TEST_F(AirgapPipelineIT, TheKubeletsImagesAreThereWhenTheStepSucceedsTheRestFoll
   ASSERT_TRUE(fresh.ok) << fresh.detail;
   EXPECT_TRUE(fresh.again);
   EXPECT_THAT(fresh.detail, HasSubstr("loads from the next check"));
+}
+
+TEST_F(AirgapPipelineIT, TheBootstrapDaemonsImagesAreLeftToIt) {
+  airgap_tarball("kna-test/kubelet:1", "kubelet.tar");
+  airgap_tarball("kna-test/flannel:1", "flannel.tar");
+  airgap_tarball("kna-test/pod-a:1", "pod-a.tar");
+  test::LogCapture log;
+  app::NodeProber prober(dispatcher_, base_);
+  ProbeSpec spec = step({"kna-test/kubelet:1"});
+  std::get<LoadAirgapImages>(spec.then).elsewhere = {"kna-test/flannel:1"};
+
+  ProbeResult r = check(prober, spec);
+  ASSERT_TRUE(r.ok) << r.detail;
+  r = check(prober, spec);  // the pass behind starts from the second check
+  ASSERT_TRUE(r.ok) << r.detail;
+  EXPECT_TRUE(test::poll_until([&] {
+    return log.contains(
+        "main-docker: image folder loaded behind the kubelet's images: 1 loaded, 1 already there, "
+        "0 failed; 1 left to the bootstrap daemon");
+  })) << log.text();
+  EXPECT_TRUE(client_->inspect_image("kna-test/pod-a:1"));
+  EXPECT_FALSE(client_->inspect_image("kna-test/flannel:1"));
+  EXPECT_EQ(log.count_containing("loaded kna-test/flannel:1"), 0) << log.text();
 }
 
 TEST_F(AirgapPipelineIT, AKubeletImageInNoTarballDoesNotHoldTheDaemonBack) {

@@ -277,6 +277,23 @@ TEST_F(ImageStoreTest, LoadAirgapLoadsOnlyTarballsWithAMissingImage) {
   EXPECT_EQ(daemon_.inspects() - inspects, 5);  // one per name
 }
 
+TEST_F(ImageStoreTest, LoadAirgapLeavesTarballsOfAnotherDaemonsImagesAlone) {
+  node_images();
+  image_tarball("pair.tar", {"kna-test/flannel:standin", "a:1"});
+  // docker's name forms are one name: "docker.io/kna-test/etcd:3.4" is "kna-test/etcd:3.4".
+  const Names elsewhere{"docker.io/kna-test/etcd:3.4", "kna-test/flannel:standin"};
+
+  const AirgapLoad load = store_.load_airgap(client_, "main-docker", elsewhere);
+  EXPECT_EQ(load.elsewhere, 2);
+  EXPECT_EQ(load.loaded, 2);  // hyperkube's, and the one that names a:1 beside flannel's
+  EXPECT_EQ(daemon_.loads(), (Names{"kna-test_hyperkube_standin.tar", "pair.tar"}));
+  // Without that list, every tarball whose images the daemon lacks: etcd's (pair.tar gave it
+  // flannel's).
+  EXPECT_EQ(store_.load_airgap(client_, "main-docker").loaded, 1);
+  EXPECT_EQ(daemon_.loads(),
+            (Names{"kna-test_hyperkube_standin.tar", "pair.tar", "kna-test_etcd_3.4.tar"}));
+}
+
 TEST_F(ImageStoreTest, LoadAirgapGivesAnUnreadableTarballOnce) {
   const std::string junk = dir_ + "/junk.tar";
   std::ofstream(junk) << std::string(1024, 'j');

@@ -144,6 +144,30 @@ TEST(MainDocker, IsReadyOnceItAnswersAndTheKubeletsImagesAreLoadedTheRestBehindI
   EXPECT_EQ(stage_of(master_config(), kStageBootstrapDocker).ready.then, AfterProbe{});
 }
 
+TEST(MainDocker, LeavesTheBootstrapDaemonsImagesToIt) {
+  const auto elsewhere = [](const Config& cfg) {
+    return std::get<LoadAirgapImages>(stage_of(cfg, kStageMainDocker).ready.then).elsewhere;
+  };
+  Config worker = worker_config();
+  worker.stages[kStageEtcd].runtime = RuntimeKind::container;
+  worker.stages[kStageFlannel].runtime = RuntimeKind::container;
+  worker.stages[kStageEtcd].image = "example/etcd:3";
+  worker.stages[kStageFlannel].image = "example/flannel:1";
+  // etcd's too on a worker, which runs no etcd: its airgap folder is often a copy of the master's.
+  EXPECT_EQ(elsewhere(worker), (std::vector<std::string>{"example/etcd:3", "example/flannel:1"}));
+  Config master = master_config();
+  master.stages[kStageEtcd].runtime = RuntimeKind::container;
+  master.stages[kStageFlannel].runtime = RuntimeKind::container;
+  master.stages[kStageEtcd].image = "example/etcd:3";
+  master.stages[kStageFlannel].image = "example/etcd:3";
+  EXPECT_EQ(elsewhere(master), std::vector<std::string>{"example/etcd:3"});
+  // Not an image the kubelet needs as well, nor one of a stage that runs on the host.
+  worker.stages[kStageKubelet].runtime = RuntimeKind::container;
+  worker.stages[kStageKubelet].image = "example/flannel:1";
+  worker.stages[kStageEtcd].runtime = RuntimeKind::process;
+  EXPECT_EQ(elsewhere(worker), std::vector<std::string>{});
+}
+
 TEST(MainDocker, IsReadyWhenPingAnswersOkOnItsSocket) {
   auto cfg = worker_config();
   cfg.paths.main_docker_socket = "/tmp/n2/docker.sock";

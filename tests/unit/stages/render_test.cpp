@@ -140,7 +140,9 @@ TEST(RenderPlanText, ShowsTheStepAfterEachProbeWithItsValues) {
                               "/var/lib/kube-node-agent/images/*.tar that the daemon at "
                               "unix:///var/run/docker.sock lacks: first those naming "
                               "gcr.io/google_containers/hyperkube-amd64:v1.3.6, the rest behind "
-                              "it\n"));
+                              "it; not those naming only etcd's or flannel's image "
+                              "(gcr.io/google_containers/etcd-amd64:2.2.5, "
+                              "quay.io/coreos/flannel:0.5.5-amd64)\n"));
 }
 
 TEST(RenderPlanText, ShowsTheBridgeMainDockerDeletesFirst) {
@@ -280,6 +282,7 @@ TEST(RenderPlanJson, HoldsFilesSharedDirsAndProbeActions) {
   EXPECT_EQ(json["stages"][3]["ready"]["then"]["image_dir"], "/var/lib/kube-node-agent/images");
   EXPECT_EQ(json["stages"][3]["ready"]["then"]["first"],
             nlohmann::json::array({"gcr.io/google_containers/hyperkube-amd64:v1.7.16"}));
+  EXPECT_EQ(json["stages"][3]["ready"]["then"]["elsewhere"].size(), 2u);
   EXPECT_TRUE(json["stages"][5]["ready"]["then"].is_null());
   EXPECT_EQ(json["stages"][5]["files"][0]["path"], "/var/lib/kube-node-agent/kubeconfig");
   EXPECT_EQ(json["stages"][0]["files"][0]["path"],
