@@ -72,6 +72,7 @@ ready_listed() {
   LISTED="${names[*]}"
 }
 declare -A seen=()
+missing=${#nodes[@]}  # until an answer says otherwise (the server may not answer at all)
 while :; do
   if get /api/v1/nodes; then
     at=$EPOCHREALTIME
